@@ -1,0 +1,1 @@
+namespace EdgeKit; internal static class Placeholder { }

@@ -1,0 +1,1 @@
+namespace EdgeKit.Tests; public class PlaceholderTests { [Fact] public void Placeholder_Builds() => Assert.True(true); }
