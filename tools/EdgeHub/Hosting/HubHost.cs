@@ -1,0 +1,134 @@
+using EdgeHub.Api;
+using EdgeHub.Mqtt;
+using EdgeHub.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeHub.Hosting;
+
+/// <summary>Settings of the hub process, bound from the `Hub` configuration section (command line: `--Hub:MqttPort 1883`, or the short switches).</summary>
+public sealed class HubHostOptions
+{
+    /// <summary>A hub configuration file (devices, modules, routes).</summary>
+    public string? Config { get; set; }
+
+    /// <summary>A resolved deployment manifest, used when <see cref="Config"/> is not set.</summary>
+    public string? Manifest { get; set; }
+
+    public int Devices { get; set; } = 1;
+
+    public string DeviceId { get; set; } = "edge-device";
+
+    public string IotHubHostName { get; set; } = "localhub.azure-devices.net";
+
+    public string State { get; set; } = Path.Combine(".edge", "hub");
+
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    public int MqttPort { get; set; } = 1883;
+
+    public int HttpPort { get; set; } = 15580;
+
+    public StoreFlushMode FlushMode { get; set; } = StoreFlushMode.OperatingSystem;
+}
+
+public static class HubHost
+{
+    private static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
+    {
+        ["--config"] = "Hub:Config",
+        ["--manifest"] = "Hub:Manifest",
+        ["--devices"] = "Hub:Devices",
+        ["--device-id"] = "Hub:DeviceId",
+        ["--state"] = "Hub:State",
+        ["--mqtt-port"] = "Hub:MqttPort",
+        ["--http-port"] = "Hub:HttpPort",
+        ["--bind"] = "Hub:BindAddress",
+        ["--hub-name"] = "Hub:IotHubHostName",
+        ["--flush"] = "Hub:FlushMode",
+    };
+
+    /// <summary>Builds the hub process: MQTT endpoint, store, HTTP API. Program.cs only runs it.</summary>
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Configuration.AddCommandLine(args, Switches);
+        var options = new HubHostOptions();
+        builder.Configuration.GetSection("Hub").Bind(options);
+        Validate(options);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Parse(options.BindAddress), options.HttpPort));
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+
+        var configuration = options.Config is not null
+            ? HubConfigurationLoader.FromHubFile(options.Config)
+            : options.Manifest is not null
+                ? HubConfigurationLoader.FromManifest(options.Manifest, options.Devices, options.DeviceId, options.IotHubHostName)
+                : throw new InvalidOperationException("the hub needs --config FILE or --manifest FILE");
+
+        Directory.CreateDirectory(options.State);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IMessageStore>(sp => MessageStore.Open(new MessageStoreOptions
+        {
+            Directory = Path.Combine(options.State, "store"),
+            FlushMode = options.FlushMode,
+            TimeProvider = sp.GetRequiredService<TimeProvider>(),
+        }));
+        builder.Services.AddSingleton(sp => new EdgeHubServer(
+            new HubServerOptions { BindAddress = options.BindAddress, MqttPort = options.MqttPort, StateDirectory = options.State },
+            configuration,
+            sp.GetRequiredService<IMessageStore>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService<HubService>();
+
+        var app = builder.Build();
+        var hub = app.Services.GetRequiredService<EdgeHubServer>();
+        app.MapHubApi(hub, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeHub.Api"), TimeProvider.System);
+        return app;
+    }
+
+    private static void Validate(HubHostOptions options)
+    {
+        var problems = new List<string>();
+        if (options.Config is null && options.Manifest is null)
+        {
+            problems.Add("one of --config or --manifest is required");
+        }
+
+        if (options.Config is not null && !File.Exists(options.Config))
+        {
+            problems.Add($"--config: file '{options.Config}' not found");
+        }
+
+        if (options.Manifest is not null && !File.Exists(options.Manifest))
+        {
+            problems.Add($"--manifest: file '{options.Manifest}' not found");
+        }
+
+        if (options.Devices is < 1 or > 1000)
+        {
+            problems.Add("--devices must be 1..1000");
+        }
+
+        if (options.MqttPort is < 0 or > 65535 || options.HttpPort is < 0 or > 65535)
+        {
+            problems.Add("ports must be 0..65535");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new OptionsException(problems);
+        }
+    }
+}
+
+/// <summary>All problems of the hub's settings at once.</summary>
+public sealed class OptionsException(IReadOnlyList<string> problems) : Exception("invalid hub settings: " + string.Join("; ", problems))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
