@@ -50,7 +50,7 @@ public sealed class HubProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { dll, "--config", ConfigPath, "--state", Path.Combine(State, "hub"), "--mqtt-port", MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (string arg in new[] { dll, "--config", ConfigPath, "--state", Path.Combine(State, "hub"), "--mqtt-port", MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--http-port", HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tls-port", "0" })
         {
             info.ArgumentList.Add(arg);
         }

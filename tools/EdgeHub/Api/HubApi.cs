@@ -158,6 +158,14 @@ public static class HubApi
             return Results.Json(new SignResponse(Convert.ToBase64String(digest)), HubJsonContext.Default.SignResponse);
         });
 
+        app.MapGet("/workload/{deviceId}/trust-bundle", (string deviceId) =>
+        {
+            _ = deviceId;
+            return hub.Certificates is { } certificates
+                ? Results.Json(new TrustBundleResponse(certificates.TrustBundlePem), HubJsonContext.Default.TrustBundleResponse)
+                : Results.Json(new ErrorBody(404, "TLS is off on this hub (no trust bundle)"), HubJsonContext.Default.ErrorBody, statusCode: 404);
+        });
+
         app.MapGet("/upstream", async (HttpContext http, long? from, int? max, int? waitMs) =>
         {
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);

@@ -33,6 +33,11 @@ public sealed class HubHostOptions
 
     public int HttpPort { get; set; } = 15580;
 
+    /// <summary>MQTT over TLS port (8883 on a gateway); -1 turns TLS off.</summary>
+    public int TlsPort { get; set; } = 8883;
+
+    public string GatewayHostName { get; set; } = "localhost";
+
     public StoreFlushMode FlushMode { get; set; } = StoreFlushMode.OperatingSystem;
 }
 
@@ -50,6 +55,8 @@ public static class HubHost
         ["--bind"] = "Hub:BindAddress",
         ["--hub-name"] = "Hub:IotHubHostName",
         ["--flush"] = "Hub:FlushMode",
+        ["--tls-port"] = "Hub:TlsPort",
+        ["--gateway-host"] = "Hub:GatewayHostName",
     };
 
     /// <summary>Builds the hub process: MQTT endpoint, store, HTTP API. Program.cs only runs it.</summary>
@@ -79,7 +86,14 @@ public static class HubHost
             TimeProvider = sp.GetRequiredService<TimeProvider>(),
         }));
         builder.Services.AddSingleton(sp => new EdgeHubServer(
-            new HubServerOptions { BindAddress = options.BindAddress, MqttPort = options.MqttPort, StateDirectory = options.State },
+            new HubServerOptions
+            {
+                BindAddress = options.BindAddress,
+                MqttPort = options.MqttPort,
+                TlsPort = options.TlsPort,
+                GatewayHostName = options.GatewayHostName,
+                StateDirectory = options.State,
+            },
             configuration,
             sp.GetRequiredService<IMessageStore>(),
             sp.GetRequiredService<ILoggerFactory>(),
@@ -115,7 +129,7 @@ public static class HubHost
             problems.Add("--devices must be 1..1000");
         }
 
-        if (options.MqttPort is < 0 or > 65535 || options.HttpPort is < 0 or > 65535)
+        if (options.MqttPort is < 0 or > 65535 || options.HttpPort is < 0 or > 65535 || options.TlsPort is < -1 or > 65535)
         {
             problems.Add("ports must be 0..65535");
         }

@@ -90,6 +90,12 @@ public sealed class EdgeHubServer : IAsyncDisposable
     /// <summary>The bound MQTT port (useful when the options asked for port 0).</summary>
     public int MqttPort { get; private set; }
 
+    /// <summary>The bound MQTT-over-TLS port, 0 when TLS is off.</summary>
+    public int MqttTlsPort { get; private set; }
+
+    /// <summary>The edge CA and server certificate when TLS is on.</summary>
+    public HubCertificates? Certificates { get; private set; }
+
     public int ConnectedModules => _connections.Count;
 
     public IReadOnlyCollection<string> ConnectedClientIds => (IReadOnlyCollection<string>)_connections.ClientIds;
@@ -108,13 +114,26 @@ public sealed class EdgeHubServer : IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         int port = _options.MqttPort == 0 ? FreePort() : _options.MqttPort;
-        var serverOptions = new MqttServerOptionsBuilder()
+        var builder = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
             .WithDefaultEndpointBoundIPAddress(IPAddress.Parse(_options.BindAddress))
             .WithDefaultEndpointPort(port)
             .WithPersistentSessions(false)
-            .WithMaxPendingMessagesPerClient(ModuleInputDispatcher.Window * 64)
-            .Build();
+            .WithMaxPendingMessagesPerClient(ModuleInputDispatcher.Window * 64);
+        int tlsPort = 0;
+        if (_options.TlsPort >= 0)
+        {
+            // MQTT over TLS (8883 on a real gateway) with a server certificate signed by the edge CA of the trust bundle.
+            tlsPort = _options.TlsPort == 0 ? FreePort() : _options.TlsPort;
+            Certificates = HubCertificates.LoadOrCreate(_options.StateDirectory, _options.GatewayHostName);
+            builder = builder.WithEncryptedEndpoint()
+                .WithEncryptedEndpointBoundIPAddress(IPAddress.Parse(_options.BindAddress))
+                .WithEncryptedEndpointPort(tlsPort)
+                .WithEncryptionCertificate(Certificates.Server)
+                .WithEncryptionSslProtocol(System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
+        }
+
+        var serverOptions = builder.Build();
         var server = new MqttServerFactory().CreateMqttServer(serverOptions);
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.ClientConnectedAsync += OnClientConnectedAsync;
@@ -126,6 +145,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
         await server.StartAsync().ConfigureAwait(false);
         _server = server;
         MqttPort = port;
+        MqttTlsPort = tlsPort;
 
         foreach (var device in _devices.Values)
         {
@@ -174,6 +194,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         _server?.Dispose();
         await Upstream.DisposeAsync().ConfigureAwait(false);
+        Certificates?.Dispose();
         Metrics.Dispose();
         _stopping.Dispose();
     }
@@ -733,6 +754,12 @@ public sealed class HubServerOptions
 
     /// <summary>Plain MQTT port; 0 picks a free one.</summary>
     public int MqttPort { get; set; } = 1883;
+
+    /// <summary>MQTT over TLS port; 0 picks a free one, -1 turns TLS off.</summary>
+    public int TlsPort { get; set; } = -1;
+
+    /// <summary>The host name modules use for the hub (`IOTEDGE_GATEWAYHOSTNAME`), put in the server certificate.</summary>
+    public string GatewayHostName { get; set; } = "localhost";
 
     /// <summary>State folder (store, twins, identities, upstream); null keeps twins and upstream in memory.</summary>
     public string? StateDirectory { get; set; }
