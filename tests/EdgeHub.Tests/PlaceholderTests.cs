@@ -1,1 +1,0 @@
-namespace EdgeHub.Tests; public class PlaceholderTests { [Fact] public void Placeholder_Builds() => Assert.True(true); }
