@@ -77,4 +77,13 @@ public sealed class MessageStoreOptions
     public int MaxMessageBytes { get; set; } = 256 * 1024 + 16 * 1024;
 
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Longest time between checkpoint writes while acknowledgements arrive (acknowledged entries may be redelivered after a crash within it).</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Acknowledgements after which the checkpoint is written early, before <see cref="CheckpointInterval"/> has passed.</summary>
+    public int CheckpointEveryAcks { get; set; } = 10_000;
+
+    /// <summary>Bytes of recently appended messages kept in memory so that readers that keep up do not read segments back.</summary>
+    public long CacheBytes { get; set; } = 16L * 1024 * 1024;
 }
