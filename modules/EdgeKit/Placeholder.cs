@@ -1,1 +1,0 @@
-namespace EdgeKit; internal static class Placeholder { }

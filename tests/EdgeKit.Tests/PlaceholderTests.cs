@@ -1,1 +1,0 @@
-namespace EdgeKit.Tests; public class PlaceholderTests { [Fact] public void Placeholder_Builds() => Assert.True(true); }

@@ -1,1 +1,0 @@
-namespace TestSupport; internal static class Placeholder { }
