@@ -394,7 +394,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
         if (!SharedAccessSignature.Verify(token, identity.PrimaryKey, _time.GetUtcNow()))
         {
             reason = MqttConnectReasonCode.BadUserNameOrPassword;
-            return DateTimeOffset.FromUnixTimeSeconds(token.ExpiresAtUnixSeconds) <= _time.GetUtcNow() ? "token expired" : "token signature does not verify";
+            return token.ExpiresAt <= _time.GetUtcNow() ? "token expired" : "token signature does not verify";
         }
 
         return null;
