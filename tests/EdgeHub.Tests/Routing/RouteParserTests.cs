@@ -42,7 +42,7 @@ public class RouteParserTests
         var fromModule = TestMessages.Standard;
         var system = TestMessages.JsonSystemProperties();
         system.Remove(EdgeHub.Messaging.SystemPropertyNames.ConnectionModuleId);
-        var fromLeaf = TestMessages.Create(TestMessages.Body, systemProperties: system, source: EdgeHub.Messaging.MessageSource.FromModule("leaf1", null!, null));
+        var fromLeaf = TestMessages.Create(TestMessages.Body, systemProperties: system, source: new EdgeHub.Messaging.MessageSource(EdgeHub.Messaging.MessageSourceKind.Telemetry, "leaf1", null, null));
 
         Assert.Equal("NOT IS_DEFINED($connectionModuleId)", route.Condition!.Text);
         Assert.False(route.Condition.Evaluate(fromModule));
