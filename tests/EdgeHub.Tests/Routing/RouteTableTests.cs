@@ -120,6 +120,36 @@ public class RouteTableTests
     }
 
     [Fact]
+    public void MatchEndpoints_SeveralRoutesIntoOneEndpoint_KeepsTheHighestPriorityRoute()
+    {
+        var table = new RouteTable(
+        [
+            RouteParser.Parse("low", "FROM /messages/* INTO $upstream", 5, 60),
+            RouteParser.Parse("toModule", "FROM /messages/* INTO BrokeredEndpoint(\"/modules/m/inputs/i\")", 2, 0),
+            RouteParser.Parse("high", "FROM /messages/modules/* WHERE sensor = 'a' INTO $upstream", 1, 600),
+            RouteParser.Parse("sameHigh", "FROM /* INTO $upstream", 1, 5),
+            RouteParser.Parse("notMatching", "FROM /messages/* WHERE sensor = 'b' INTO $upstream", 0, 5),
+        ]);
+        var targets = new List<Route>();
+
+        table.MatchEndpoints(TestMessages.Standard, targets);
+
+        Assert.Equal(["high", "toModule"], targets.Select(r => r.Name));
+    }
+
+    [Fact]
+    public void MatchEndpoints_AppendsAfterExistingEntries()
+    {
+        var table = new RouteTable([RouteParser.Parse("a", "FROM /* INTO $upstream"), RouteParser.Parse("b", "FROM /* INTO $upstream")]);
+        Route existing = RouteParser.Parse("existing", "FROM /* INTO $upstream");
+        var targets = new List<Route> { existing };
+
+        table.MatchEndpoints(TestMessages.Standard, targets);
+
+        Assert.Equal(["existing", "a"], targets.Select(r => r.Name));
+    }
+
+    [Fact]
     public void Match_SteadyState_DoesNotAllocate()
     {
         var table = new RouteTable(
