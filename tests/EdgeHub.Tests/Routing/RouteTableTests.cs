@@ -163,12 +163,16 @@ public class RouteTableTests
         for (int i = 0; i < 100; i++)
         {
             matched.Clear();
+            table.MatchEndpoints(message, matched);
+            matched.Clear();
             table.Match(message, matched);
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
+            matched.Clear();
+            table.MatchEndpoints(message, matched);
             matched.Clear();
             table.Match(message, matched);
         }
