@@ -136,6 +136,7 @@ public class ConditionBuiltinTests
         { "true < false", "compares numbers or strings but got a boolean" },
         { "sensor || 1 = 'a1'", "expects strings but got a number" },
         { "'a' - 1 = 0", "expects numbers but got a string" },
+        { "$body.temperature > e50", "invalid number 'e50'" },
     };
 
     [Theory]

@@ -442,8 +442,14 @@ public static class RouteParser
                     return new ConstantNode(QueryValue.FromString(token.Value), StaticType.String);
                 case TokenKind.Integer:
                 case TokenKind.Real:
+                    // GrammarLexer.g4 lets REAL_LITERAL omit the mantissa, so "e5" lexes as a number (edgeHub then makes it undefined).
+                    if (!double.TryParse(lexer.TextOf(token), NumberStyles.Float, CultureInfo.InvariantCulture, out double number))
+                    {
+                        throw ErrorAt(token, $"invalid number {Describe(token)}: an exponent needs digits before it (edgeHub reads names like e5 as numbers)");
+                    }
+
                     Advance();
-                    return new ConstantNode(QueryValue.FromNumber(double.Parse(lexer.TextOf(token), NumberStyles.Float, CultureInfo.InvariantCulture)), StaticType.Number);
+                    return new ConstantNode(QueryValue.FromNumber(number), StaticType.Number);
                 case TokenKind.Hex:
                     if (!long.TryParse(lexer.Text.AsSpan(token.Start + 2, token.Length - 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long hex))
                     {

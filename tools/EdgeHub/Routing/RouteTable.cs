@@ -98,6 +98,43 @@ public sealed class RouteTable
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Match"/>, but appends one route per endpoint, as edgeHub's evaluator delivers a message once per
+    /// endpoint: among matching routes into the same endpoint, the highest priority (lowest number) wins, and on equal
+    /// priority the first in table order. Its priority and time to live are the ones to enqueue with.
+    /// </summary>
+    public void MatchEndpoints(HubMessage message, List<Route> targets)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        int start = targets.Count;
+        Match(message, targets);
+        int kept = start;
+        for (int i = start; i < targets.Count; i++)
+        {
+            Route candidate = targets[i];
+            int existing = -1;
+            for (int j = start; j < kept; j++)
+            {
+                if (string.Equals(targets[j].Sink.EndpointId, candidate.Sink.EndpointId, StringComparison.Ordinal))
+                {
+                    existing = j;
+                    break;
+                }
+            }
+
+            if (existing < 0)
+            {
+                targets[kept++] = candidate;
+            }
+            else if (candidate.Priority < targets[existing].Priority)
+            {
+                targets[existing] = candidate;
+            }
+        }
+
+        targets.RemoveRange(kept, targets.Count - kept);
+    }
+
     private static bool TryReadEntry(JsonElement value, out string? text, out int priority, out int ttl, out string? problem)
     {
         text = null;
