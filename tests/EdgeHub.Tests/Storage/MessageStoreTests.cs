@@ -101,6 +101,21 @@ public sealed class MessageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_WithTheSameEndpointAndPriorityTwice_EnqueuesOnceAndSurvivesReopen()
+    {
+        await using (MessageStore store = _ctx.Open())
+        {
+            await store.AppendAsync(Message("dup"), [To(Endpoint, 2), To(Endpoint, 2), To(Endpoint, 5)], CancellationToken.None);
+            IEndpointQueue queue = store.GetQueue(Endpoint);
+            Assert.Equal(2, queue.PendingCount);
+            Assert.Equal([2, 5], (await ReadAsync(queue, 2)).ConvertAll(e => e.Priority));
+        }
+
+        await using MessageStore reopened = _ctx.Open();
+        Assert.Equal(2, reopened.GetQueue(Endpoint).PendingCount);
+    }
+
+    [Fact]
     public async Task Read_AfterTtlPassed_DropsEntryAndCountsItExpired()
     {
         await using MessageStore store = _ctx.Open();

@@ -12,7 +12,7 @@ namespace EdgeBench;
 [MemoryDiagnoser]
 public class MessageStoreBenchmarks
 {
-    private const int Messages = 50_000;
+    private const int Messages = 100_000;
     private const int FsyncMessages = 5_000;
     private const string Endpoint = "$upstream";
 
@@ -75,7 +75,7 @@ public class MessageStoreBenchmarks
     [Benchmark(OperationsPerInvoke = FsyncMessages)]
     public Task AppendFsync() => RunAppenders(FsyncMessages);
 
-    /// <summary>One reader acknowledging every entry of a 50,000-entry backlog (bodies mostly read back from the segment).</summary>
+    /// <summary>One reader acknowledging every entry of a 100,000-entry backlog (bodies mostly read back from the segment).</summary>
     [Benchmark(OperationsPerInvoke = Messages)]
     public Task ReadAndAcknowledgeBacklog() => ReadAndAcknowledge(Messages);
 

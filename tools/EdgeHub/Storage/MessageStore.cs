@@ -133,6 +133,7 @@ public sealed class MessageStore : IMessageStore
     public IEndpointQueue GetQueue(string endpointId)
     {
         ArgumentException.ThrowIfNullOrEmpty(endpointId);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         return GetOrAddQueue(endpointId);
     }
 
@@ -318,13 +319,13 @@ public sealed class MessageStore : IMessageStore
 
         lock (_checkpointLock)
         {
+            Interlocked.Exchange(ref _acksSinceCheckpoint, 0);
             long version = Volatile.Read(ref _checkpointVersion);
             if (version == _writtenCheckpointVersion)
             {
                 return;
             }
 
-            Interlocked.Exchange(ref _acksSinceCheckpoint, 0);
             var snapshot = new List<(string, long[])>(_queues.Count);
             foreach (KeyValuePair<string, EndpointQueue> pair in _queues)
             {
@@ -454,7 +455,14 @@ public sealed class MessageStore : IMessageStore
         List<PendingAppend> items = batch.Items;
         for (int i = 0; i < items.Count; i++)
         {
-            entries += items[i].Targets.Count;
+            IReadOnlyList<EnqueueTarget> targets = items[i].Targets;
+            for (int t = 0; t < targets.Count; t++)
+            {
+                if (!IsRepeated(targets, t))
+                {
+                    entries++;
+                }
+            }
         }
 
         // Count the entries before any becomes visible, so an early acknowledgement cannot retire the segment.
@@ -469,6 +477,11 @@ public sealed class MessageStore : IMessageStore
             IReadOnlyList<EnqueueTarget> targets = item.Targets;
             for (int t = 0; t < targets.Count; t++)
             {
+                if (IsRepeated(targets, t))
+                {
+                    continue;
+                }
+
                 EnqueueTarget target = targets[t];
                 GetOrAddQueue(target.EndpointId).Enqueue(stored, target.Priority, target.ExpiresAt.UtcTicks);
             }
@@ -790,10 +803,11 @@ public sealed class MessageStore : IMessageStore
     private void IndexRecovered(Segment segment, long sequence, int frameLength, long offset, List<RecoveredTarget> targets, ref long entries)
     {
         StoredMessage? stored = null;
-        foreach (RecoveredTarget target in targets)
+        for (int i = 0; i < targets.Count; i++)
         {
+            RecoveredTarget target = targets[i];
             EndpointQueue queue = GetOrAddQueue(target.EndpointId);
-            if (queue.IsCheckpointed(sequence, target.Priority))
+            if (queue.IsCheckpointed(sequence, target.Priority) || IsRepeated(targets, i))
             {
                 continue;
             }
@@ -803,6 +817,36 @@ public sealed class MessageStore : IMessageStore
             entries++;
             queue.Enqueue(stored, target.Priority, target.ExpiresTicks);
         }
+    }
+
+    // Two routes to the same endpoint with the same priority enqueue the message once: an entry is identified by
+    // (endpoint, priority, sequence), so a second copy could never be acknowledged separately.
+    private static bool IsRepeated(IReadOnlyList<EnqueueTarget> targets, int index)
+    {
+        EnqueueTarget target = targets[index];
+        for (int i = 0; i < index; i++)
+        {
+            if (targets[i].Priority == target.Priority && string.Equals(targets[i].EndpointId, target.EndpointId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsRepeated(List<RecoveredTarget> targets, int index)
+    {
+        RecoveredTarget target = targets[index];
+        for (int i = 0; i < index; i++)
+        {
+            if (targets[i].Priority == target.Priority && string.Equals(targets[i].EndpointId, target.EndpointId, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void CountCorrupt()
