@@ -187,7 +187,7 @@ public sealed class MessageStore : IMessageStore
 
         if (lead)
         {
-            FlushLoop();
+            FlushLoop(leader: true);
         }
 
         // Once queued the append cannot be withdrawn, so the token is not passed on: the caller learns the outcome.
@@ -400,7 +400,12 @@ public sealed class MessageStore : IMessageStore
         return total;
     }
 
-    private void FlushLoop()
+    /// <summary>
+    /// Writes queued batches. The appender that found no write in progress (<paramref name="leader"/>) writes one batch,
+    /// which holds its own record, and hands any further work to a pool thread, so that a steady stream from other
+    /// appenders never holds its caller hostage.
+    /// </summary>
+    private void FlushLoop(bool leader)
     {
         while (true)
         {
@@ -431,6 +436,20 @@ public sealed class MessageStore : IMessageStore
 
             batch.Reset(MaxRetainedBatchBytes);
             _spare = batch;
+            if (leader)
+            {
+                lock (_appendLock)
+                {
+                    if (_filling.Count == 0)
+                    {
+                        _flushing = false;
+                        return;
+                    }
+                }
+
+                ThreadPool.UnsafeQueueUserWorkItem(static store => store.FlushLoop(leader: false), this, preferLocal: false);
+                return;
+            }
         }
     }
 
