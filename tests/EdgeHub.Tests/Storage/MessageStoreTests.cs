@@ -393,6 +393,26 @@ public sealed class MessageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Fsync_Mode_RollsSegmentsWritesCheckpointsAndReopens()
+    {
+        await using (MessageStore store = _ctx.Open(o => { o.FlushMode = StoreFlushMode.Fsync; o.SegmentBytes = 4096; }))
+        {
+            IEndpointQueue queue = store.GetQueue(Endpoint);
+            for (int i = 0; i < 10; i++)
+            {
+                await store.AppendAsync(Message("f" + i, padTo: 1000), [To(Endpoint)], CancellationToken.None);
+            }
+
+            List<QueueEntry> read = await ReadAsync(queue, 10);
+            queue.Acknowledge(read[0].Sequence, 0);
+            store.RunMaintenance();
+        }
+
+        await using MessageStore reopened = _ctx.Open(o => o.FlushMode = StoreFlushMode.Fsync);
+        Assert.Equal(9, reopened.GetQueue(Endpoint).PendingCount);
+    }
+
+    [Fact]
     public async Task Metrics_CountAppendsExpiriesAndObservePending()
     {
         await using MessageStore store = _ctx.Open();

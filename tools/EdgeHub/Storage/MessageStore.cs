@@ -19,6 +19,9 @@ namespace EdgeHub.Storage;
 /// </summary>
 public sealed class MessageStore : IMessageStore
 {
+    /// <summary>Longest endpoint id (UTF-16 chars); the checkpoint file stores ids with a 16-bit byte count.</summary>
+    public const int MaxEndpointIdLength = 1024;
+
     private const string LockFileName = "store.lock";
     private const int InitialBatchBytes = 256 * 1024;
     private const int MaxRetainedBatchBytes = 8 * 1024 * 1024;
@@ -133,6 +136,7 @@ public sealed class MessageStore : IMessageStore
     public IEndpointQueue GetQueue(string endpointId)
     {
         ArgumentException.ThrowIfNullOrEmpty(endpointId);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(endpointId.Length, MaxEndpointIdLength, nameof(endpointId));
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         return GetOrAddQueue(endpointId);
     }
@@ -147,6 +151,11 @@ public sealed class MessageStore : IMessageStore
         {
             EnqueueTarget target = targets[i];
             ArgumentException.ThrowIfNullOrEmpty(target.EndpointId, nameof(targets));
+            if (target.EndpointId.Length > MaxEndpointIdLength)
+            {
+                throw new ArgumentException($"Endpoint ids are limited to {MaxEndpointIdLength} characters.", nameof(targets));
+            }
+
             if ((uint)target.Priority >= EndpointQueue.PriorityCount)
             {
                 throw new ArgumentOutOfRangeException(nameof(targets), target.Priority, "Priority must be 0-9.");
@@ -535,6 +544,7 @@ public sealed class MessageStore : IMessageStore
         if (_options.FlushMode == StoreFlushMode.Fsync)
         {
             RandomAccess.FlushToDisk(holder.Handle);
+            DirectorySync.Flush(_directory);
         }
 
         return new Segment(path, firstSequence, holder.Handle, Segment.HeaderSize);
