@@ -175,7 +175,11 @@ public sealed class MessageStore : IMessageStore
         byte[] frame = ArrayPool<byte>.Shared.Rent(frameLength);
         try
         {
-            RecordCodec.WritePayload(frame.AsSpan(RecordCodec.FrameHeaderSize, payloadLength), message, targets);
+            if (RecordCodec.WritePayload(frame.AsSpan(RecordCodec.FrameHeaderSize, payloadLength), message, targets) != payloadLength)
+            {
+                throw new InvalidOperationException("The message changed while it was being stored; HubMessage instances must not change once routed.");
+            }
+
             lock (_appendLock)
             {
                 ObjectDisposedException.ThrowIf(_closed, this);
