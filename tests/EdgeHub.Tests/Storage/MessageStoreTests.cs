@@ -384,12 +384,14 @@ public sealed class MessageStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Fsync_Mode_AppendsAndReadsBack()
+    public async Task Fsync_Mode_ConcurrentAppendsShareFsyncs()
     {
         await using MessageStore store = _ctx.Open(o => o.FlushMode = StoreFlushMode.Fsync);
-        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => store.AppendAsync(Message("f" + i), [To(Endpoint)], CancellationToken.None).AsTask()));
+        Task<long>[] appends = Enumerable.Range(0, 20).Select(i => store.AppendAsync(Message("f" + i), [To(Endpoint)], CancellationToken.None).AsTask()).ToArray();
+        await Task.WhenAll(appends);
 
         Assert.Equal(20, (await ReadAsync(store.GetQueue(Endpoint), 20)).Count);
+        Assert.InRange(store.BatchesWritten, 1, 19);
     }
 
     [Fact]
