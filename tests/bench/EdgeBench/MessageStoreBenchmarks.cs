@@ -22,7 +22,7 @@ public class MessageStoreBenchmarks
     private MessageStore _store = null!;
     private List<QueueEntry> _readBuffer = [];
 
-    [Params(8)]
+    [Params(1, 8)]
     public int Appenders { get; set; }
 
     [GlobalSetup]
