@@ -133,6 +133,18 @@ public sealed class MessageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_WithDefaultExpiry_NeverExpires()
+    {
+        await using MessageStore store = _ctx.Open();
+        await store.AppendAsync(Message("forever"), [new EnqueueTarget(Endpoint, 0, default)], CancellationToken.None);
+        _ctx.Clock.Advance(TimeSpan.FromDays(3650));
+
+        QueueEntry entry = Assert.Single(await ReadAsync(store.GetQueue(Endpoint), 1));
+
+        Assert.Equal(DateTimeOffset.MaxValue, entry.ExpiresAt);
+    }
+
+    [Fact]
     public async Task ReadAsync_WhenOnlyExpiredEntries_WaitsInsteadOfReturningThem()
     {
         await using MessageStore store = _ctx.Open();

@@ -9,6 +9,8 @@ namespace EdgeHub.Storage;
 internal static class DirectorySync
 {
     private const int ReadOnly = 0; // O_RDONLY
+    private const int Einval = 22;
+    private const int Enotsup = 95; // Linux EOPNOTSUPP
 
     public static void Flush(string directory)
     {
@@ -30,7 +32,13 @@ internal static class DirectorySync
         {
             if (NativeMethods.Fsync(fd) != 0)
             {
-                throw new IOException($"fsync of {directory} failed (errno {Marshal.GetLastPInvokeError()}).");
+                int errno = Marshal.GetLastPInvokeError();
+
+                // EINVAL / ENOTSUP: the file system does not sync folders (some FUSE and network mounts); nothing more can be done.
+                if (errno is not (Einval or Enotsup))
+                {
+                    throw new IOException($"fsync of {directory} failed (errno {errno}).");
+                }
             }
         }
         finally

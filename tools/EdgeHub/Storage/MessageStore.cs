@@ -530,7 +530,7 @@ public sealed class MessageStore : IMessageStore
                 }
 
                 EnqueueTarget target = targets[t];
-                GetOrAddQueue(target.EndpointId).Enqueue(stored, target.Priority, target.ExpiresAt.UtcTicks);
+                GetOrAddQueue(target.EndpointId).Enqueue(stored, target.Priority, RecordCodec.ExpiryTicks(target));
             }
         }
 
@@ -606,7 +606,14 @@ public sealed class MessageStore : IMessageStore
     {
         if (Interlocked.Exchange(ref _kickPending, 1) == 0)
         {
-            _kick.Release();
+            try
+            {
+                _kick.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // An acknowledgement that raced with DisposeAsync: the final checkpoint was written (or is being written) there.
+            }
         }
     }
 
