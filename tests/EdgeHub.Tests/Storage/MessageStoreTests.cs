@@ -266,6 +266,20 @@ public sealed class MessageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_WithNoTargets_ReturnsASequenceAndWritesNothing()
+    {
+        await using MessageStore store = _ctx.Open();
+        long before = new FileInfo(_ctx.SegmentFiles()[^1]).Length;
+
+        long first = await store.AppendAsync(Message("nowhere"), [], CancellationToken.None);
+        long second = await store.AppendAsync(Message("somewhere"), [To(Endpoint)], CancellationToken.None);
+
+        Assert.True(second > first);
+        Assert.Equal(1, store.BatchesWritten);
+        Assert.True(new FileInfo(_ctx.SegmentFiles()[^1]).Length > before);
+    }
+
+    [Fact]
     public async Task Append_WithPriorityOutOfRange_ThrowsArgumentOutOfRange()
     {
         await using MessageStore store = _ctx.Open();

@@ -69,7 +69,6 @@ public sealed class MessageStore : IMessageStore
         _time = options.TimeProvider;
         _logger = logger ?? NullLogger.Instance;
         _cache = new MessageCache(options.CacheBytes);
-        _metrics = new StoreMetrics(ObservePending);
         Directory.CreateDirectory(_directory);
         try
         {
@@ -78,9 +77,10 @@ public sealed class MessageStore : IMessageStore
         }
         catch (IOException ex)
         {
-            _metrics.Dispose();
             throw new MessageStoreException($"The store folder {_directory} is in use by another store.", ex);
         }
+
+        _metrics = new StoreMetrics(ObservePending);
     }
 
     /// <summary>The store's meter (name "EdgeHub.Storage"), for listeners that want this instance only.</summary>
@@ -170,6 +170,16 @@ public sealed class MessageStore : IMessageStore
         if (messageBytes > _options.MaxMessageBytes || payloadLength < 0)
         {
             throw new MessageTooLargeException(messageBytes, _options.MaxMessageBytes);
+        }
+
+        if (targets.Count == 0)
+        {
+            // No route matched: nothing to deliver, so nothing to make durable (edgeHub does not store such messages either).
+            lock (_appendLock)
+            {
+                ObjectDisposedException.ThrowIf(_closed, this);
+                return _nextSequence++;
+            }
         }
 
         int frameLength = RecordCodec.FrameHeaderSize + payloadLength;
