@@ -775,46 +775,45 @@ public sealed class MessageStore : IMessageStore
         }
 
         long offset = Segment.HeaderSize;
-        Span<byte> frameHeader = stackalloc byte[RecordCodec.FrameHeaderSize];
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+
+        // Sequential scan through a 1 MiB window: one pread per window rather than two per record.
+        var window = new ReadWindow(segment, fileLength);
         try
         {
             while (offset < fileLength)
             {
                 string? reason = null;
-                long remaining = fileLength - offset;
                 int payloadLength = 0;
-                if (remaining < RecordCodec.FrameHeaderSize || ReadExactly(segment, frameHeader, offset) < RecordCodec.FrameHeaderSize)
+                ReadOnlySpan<byte> frame = window.Get(offset, RecordCodec.FrameHeaderSize);
+                if (frame.Length < RecordCodec.FrameHeaderSize)
                 {
                     reason = "partial frame header";
                 }
                 else
                 {
-                    payloadLength = BinaryPrimitives.ReadInt32LittleEndian(frameHeader);
+                    payloadLength = BinaryPrimitives.ReadInt32LittleEndian(frame);
                     if (payloadLength <= 0 || payloadLength > RecordCodec.MaxPayloadBytes)
                     {
                         reason = "invalid length";
                     }
-                    else if (payloadLength > remaining - RecordCodec.FrameHeaderSize)
+                    else if (payloadLength > fileLength - offset - RecordCodec.FrameHeaderSize)
                     {
                         reason = "partial record";
+                    }
+                    else
+                    {
+                        frame = window.Get(offset, RecordCodec.FrameHeaderSize + payloadLength);
+                        if (frame.Length < RecordCodec.FrameHeaderSize + payloadLength)
+                        {
+                            reason = "partial record";
+                        }
                     }
                 }
 
                 if (reason is null)
                 {
-                    if (buffer.Length < payloadLength)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = ArrayPool<byte>.Shared.Rent(payloadLength);
-                    }
-
-                    Span<byte> payload = buffer.AsSpan(0, payloadLength);
-                    if (ReadExactly(segment, payload, offset + RecordCodec.FrameHeaderSize) < payloadLength)
-                    {
-                        reason = "partial record";
-                    }
-                    else if (BinaryPrimitives.ReadUInt32LittleEndian(frameHeader[4..]) != Crc32C.Compute(payload))
+                    ReadOnlySpan<byte> payload = frame.Slice(RecordCodec.FrameHeaderSize, payloadLength);
+                    if (BinaryPrimitives.ReadUInt32LittleEndian(frame[4..]) != Crc32C.Compute(payload))
                     {
                         reason = "checksum mismatch";
                     }
@@ -858,7 +857,7 @@ public sealed class MessageStore : IMessageStore
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            window.Dispose();
         }
 
         segment.Length = offset;
@@ -918,6 +917,36 @@ public sealed class MessageStore : IMessageStore
     {
         Interlocked.Increment(ref _corruptRecords);
         _metrics.Corrupt();
+    }
+
+    /// <summary>A read-ahead window over a segment for the recovery scan (pooled buffer, returned on Dispose).</summary>
+    private sealed class ReadWindow(Segment segment, long fileLength) : IDisposable
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
+        private long _start;
+        private int _length;
+
+        /// <summary>The bytes at <paramref name="offset"/>: <paramref name="count"/> of them, or fewer where the file ends.</summary>
+        public ReadOnlySpan<byte> Get(long offset, int count)
+        {
+            if (offset >= _start && offset + count <= _start + _length)
+            {
+                return _buffer.AsSpan((int)(offset - _start), count);
+            }
+
+            if (count > _buffer.Length)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = ArrayPool<byte>.Shared.Rent(count);
+            }
+
+            int want = (int)Math.Min(_buffer.Length, fileLength - offset);
+            _length = ReadExactly(segment, _buffer.AsSpan(0, want), offset);
+            _start = offset;
+            return _buffer.AsSpan(0, Math.Min(count, _length));
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
     }
 
     private readonly record struct SafeFileHandleHolder(Microsoft.Win32.SafeHandles.SafeFileHandle Handle);
