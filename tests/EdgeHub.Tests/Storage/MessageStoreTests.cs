@@ -101,6 +101,21 @@ public sealed class MessageStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_WithTheSameEndpointAndPriorityTwice_EnqueuesOnceAndSurvivesReopen()
+    {
+        await using (MessageStore store = _ctx.Open())
+        {
+            await store.AppendAsync(Message("dup"), [To(Endpoint, 2), To(Endpoint, 2), To(Endpoint, 5)], CancellationToken.None);
+            IEndpointQueue queue = store.GetQueue(Endpoint);
+            Assert.Equal(2, queue.PendingCount);
+            Assert.Equal([2, 5], (await ReadAsync(queue, 2)).ConvertAll(e => e.Priority));
+        }
+
+        await using MessageStore reopened = _ctx.Open();
+        Assert.Equal(2, reopened.GetQueue(Endpoint).PendingCount);
+    }
+
+    [Fact]
     public async Task Read_AfterTtlPassed_DropsEntryAndCountsItExpired()
     {
         await using MessageStore store = _ctx.Open();
@@ -115,6 +130,18 @@ public sealed class MessageStoreTests : IDisposable
         Assert.Equal(["long"], entries.ConvertAll(Text));
         Assert.Equal(1, queue.ExpiredCount);
         Assert.Equal(1, queue.PendingCount);
+    }
+
+    [Fact]
+    public async Task Append_WithDefaultExpiry_NeverExpires()
+    {
+        await using MessageStore store = _ctx.Open();
+        await store.AppendAsync(Message("forever"), [new EnqueueTarget(Endpoint, 0, default)], CancellationToken.None);
+        _ctx.Clock.Advance(TimeSpan.FromDays(3650));
+
+        QueueEntry entry = Assert.Single(await ReadAsync(store.GetQueue(Endpoint), 1));
+
+        Assert.Equal(DateTimeOffset.MaxValue, entry.ExpiresAt);
     }
 
     [Fact]
@@ -236,6 +263,20 @@ public sealed class MessageStoreTests : IDisposable
         Assert.Equal(1000, ex.Limit);
         Assert.Equal(1001, ex.Size);
         Assert.Equal(0, store.GetQueue(Endpoint).PendingCount);
+    }
+
+    [Fact]
+    public async Task Append_WithNoTargets_ReturnsASequenceAndWritesNothing()
+    {
+        await using MessageStore store = _ctx.Open();
+        long before = new FileInfo(_ctx.SegmentFiles()[^1]).Length;
+
+        long first = await store.AppendAsync(Message("nowhere"), [], CancellationToken.None);
+        long second = await store.AppendAsync(Message("somewhere"), [To(Endpoint)], CancellationToken.None);
+
+        Assert.True(second > first);
+        Assert.Equal(1, store.BatchesWritten);
+        Assert.True(new FileInfo(_ctx.SegmentFiles()[^1]).Length > before);
     }
 
     [Fact]
@@ -369,12 +410,34 @@ public sealed class MessageStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Fsync_Mode_AppendsAndReadsBack()
+    public async Task Fsync_Mode_ConcurrentAppendsShareFsyncs()
     {
         await using MessageStore store = _ctx.Open(o => o.FlushMode = StoreFlushMode.Fsync);
-        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => store.AppendAsync(Message("f" + i), [To(Endpoint)], CancellationToken.None).AsTask()));
+        Task<long>[] appends = Enumerable.Range(0, 20).Select(i => store.AppendAsync(Message("f" + i), [To(Endpoint)], CancellationToken.None).AsTask()).ToArray();
+        await Task.WhenAll(appends);
 
         Assert.Equal(20, (await ReadAsync(store.GetQueue(Endpoint), 20)).Count);
+        Assert.InRange(store.BatchesWritten, 1, 19);
+    }
+
+    [Fact]
+    public async Task Fsync_Mode_RollsSegmentsWritesCheckpointsAndReopens()
+    {
+        await using (MessageStore store = _ctx.Open(o => { o.FlushMode = StoreFlushMode.Fsync; o.SegmentBytes = 4096; }))
+        {
+            IEndpointQueue queue = store.GetQueue(Endpoint);
+            for (int i = 0; i < 10; i++)
+            {
+                await store.AppendAsync(Message("f" + i, padTo: 1000), [To(Endpoint)], CancellationToken.None);
+            }
+
+            List<QueueEntry> read = await ReadAsync(queue, 10);
+            queue.Acknowledge(read[0].Sequence, 0);
+            store.RunMaintenance();
+        }
+
+        await using MessageStore reopened = _ctx.Open(o => o.FlushMode = StoreFlushMode.Fsync);
+        Assert.Equal(9, reopened.GetQueue(Endpoint).PendingCount);
     }
 
     [Fact]

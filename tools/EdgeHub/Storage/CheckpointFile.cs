@@ -59,6 +59,10 @@ internal static class CheckpointFile
             }
 
             File.Move(temp, Path.Combine(directory, FileName), overwrite: true);
+            if (fsync)
+            {
+                DirectorySync.Flush(directory);
+            }
         }
         finally
         {

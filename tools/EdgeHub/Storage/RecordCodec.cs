@@ -59,7 +59,7 @@ internal static class RecordCodec
             EnqueueTarget target = targets[i];
             pos += WriteString(destination[pos..], target.EndpointId);
             destination[pos++] = (byte)target.Priority;
-            BinaryPrimitives.WriteInt64LittleEndian(destination[pos..], target.ExpiresAt.UtcTicks);
+            BinaryPrimitives.WriteInt64LittleEndian(destination[pos..], ExpiryTicks(target));
             pos += 8;
         }
 
@@ -76,6 +76,13 @@ internal static class RecordCodec
         pos += body.Length;
         return pos;
     }
+
+    /// <summary>
+    /// The expiry as UTC ticks. <c>default(DateTimeOffset)</c> (year 1) means "no expiry": a caller that forgot to set it
+    /// should not see every message silently dropped as expired.
+    /// </summary>
+    public static long ExpiryTicks(in EnqueueTarget target) =>
+        target.ExpiresAt == default ? DateTimeOffset.MaxValue.UtcTicks : target.ExpiresAt.UtcTicks;
 
     public static void PatchSequence(Span<byte> payload, long sequence) =>
         BinaryPrimitives.WriteInt64LittleEndian(payload[SequenceOffset..], sequence);
