@@ -43,6 +43,9 @@ public sealed class EdgeHubServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource<MethodResult>> _pendingMethods = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stopping = new();
+    [ThreadStatic]
+    private static List<Route>? t_matched;
+
     private MqttServer? _server;
     private long _methodRequestId;
     private int _disposed;
@@ -255,50 +258,28 @@ public sealed class EdgeHubServer : IAsyncDisposable
             return false;
         }
 
-        var matched = new List<Route>(4);
-        device.Routes.Match(message, matched);
+        // One copy per endpoint, as edgeHub delivers: the winning route's priority and time to live apply.
+        var matched = t_matched ??= new List<Route>(8);
+        matched.Clear();
+        device.Routes.MatchEndpoints(message, matched);
         if (matched.Count == 0)
         {
             Metrics.MessagesUnrouted.Add(1);
             return false;
         }
 
-        var targets = new List<EnqueueTarget>(matched.Count);
+        var targets = new EnqueueTarget[matched.Count];
         var now = _time.GetUtcNow();
         for (int i = 0; i < matched.Count; i++)
         {
             var route = matched[i];
-            string endpointId = device.EndpointIdOf(route.Sink);
             int ttl = route.TimeToLiveSecs > 0 ? route.TimeToLiveSecs : device.Configuration.TimeToLiveSecs;
-            var expires = ttl < 0 ? DateTimeOffset.MaxValue : now.AddSeconds(ttl);
-            int existing = IndexOf(targets, endpointId);
-            if (existing < 0)
-            {
-                targets.Add(new EnqueueTarget(endpointId, route.Priority, expires));
-            }
-            else
-            {
-                // One copy per endpoint, as edgeHub does; the most urgent priority and the longest TTL win.
-                var t = targets[existing];
-                targets[existing] = new EnqueueTarget(endpointId, Math.Min(t.Priority, route.Priority), t.ExpiresAt > expires ? t.ExpiresAt : expires);
-            }
+            targets[i] = new EnqueueTarget(device.EndpointIdOf(route.Sink), route.Priority, ttl < 0 ? DateTimeOffset.MaxValue : now.AddSeconds(ttl));
         }
 
+        matched.Clear();
         await _store.AppendAsync(message, targets, cancellationToken).ConfigureAwait(false);
         return true;
-    }
-
-    private static int IndexOf(List<EnqueueTarget> targets, string endpointId)
-    {
-        for (int i = 0; i < targets.Count; i++)
-        {
-            if (string.Equals(targets[i].EndpointId, endpointId, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     private void EnsureDispatcher(string deviceId, RouteSink sink) =>
