@@ -24,7 +24,7 @@ public sealed record ErrorBody(int ErrorCode, string Message);
 
 public sealed record EndpointStatus(string Id, long Pending, long Expired);
 
-public sealed record HubStatus(string IotHubHostName, int MqttPort, string[] ConnectedModules, EndpointStatus[] Endpoints, long UpstreamLastSequenceNumber);
+public sealed record HubStatus(string IotHubHostName, int MqttPort, int MqttTlsPort, string[] ConnectedModules, EndpointStatus[] Endpoints, long UpstreamLastSequenceNumber);
 
 /// <summary>
 /// The hub's HTTP side: health, status, the subset of IoT Hub's service REST API the cloud code uses
@@ -47,7 +47,7 @@ public static class HubApi
                 endpoints.Add(new EndpointStatus(queue.EndpointId, queue.PendingCount, queue.ExpiredCount));
             }
 
-            return Results.Json(new HubStatus(hub.IotHubHostName, hub.MqttPort, [.. hub.ConnectedClientIds], [.. endpoints], hub.Upstream.LastSequenceNumber), HubJsonContext.Default.HubStatus);
+            return Results.Json(new HubStatus(hub.IotHubHostName, hub.MqttPort, hub.MqttTlsPort, [.. hub.ConnectedClientIds], [.. endpoints], hub.Upstream.LastSequenceNumber), HubJsonContext.Default.HubStatus);
         });
 
         app.MapGet("/twins/{deviceId}/modules/{moduleId}", (HttpContext http, string deviceId, string moduleId) =>

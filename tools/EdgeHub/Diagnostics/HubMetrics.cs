@@ -25,6 +25,13 @@ public sealed class HubMetrics : IDisposable
 
     public Meter Meter => _meter;
 
+    /// <summary>Publishes the route engine's own counts (conditions that were undefined or failed to evaluate).</summary>
+    public void ObserveConditions(Func<long> undefined, Func<long> errors)
+    {
+        _meter.CreateObservableCounter("edge_hub_route_condition_undefined_total", undefined, description: "Condition evaluations that were undefined (the route did not match).");
+        _meter.CreateObservableCounter("edge_hub_route_condition_errors_total", errors, description: "Condition evaluations that failed (the route did not match).");
+    }
+
     public Counter<long> MessagesReceived { get; }
 
     public Counter<long> MessagesRejected { get; }

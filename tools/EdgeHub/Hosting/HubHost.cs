@@ -1,4 +1,7 @@
 using EdgeHub.Api;
+using EdgeHub.Diagnostics;
+using EdgeKit.Metrics;
+using Microsoft.AspNetCore.Http;
 using EdgeHub.Mqtt;
 using EdgeHub.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -99,10 +102,13 @@ public static class HubHost
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddHostedService<HubService>();
+        builder.Services.AddSingleton(_ => new PrometheusExporter([HubMetrics.MeterName, "EdgeHub.Storage", "EdgeHub.Routing"]));
 
         var app = builder.Build();
         var hub = app.Services.GetRequiredService<EdgeHubServer>();
         app.MapHubApi(hub, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeHub.Api"), TimeProvider.System);
+        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+        app.MapGet("/metrics", () => Results.Text(exporter.Collect(), PrometheusExporter.ContentType));
         return app;
     }
 

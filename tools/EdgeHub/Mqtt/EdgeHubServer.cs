@@ -78,6 +78,8 @@ public sealed class EdgeHubServer : IAsyncDisposable
 
             _devices[device.DeviceId] = new DeviceRuntime(device, table);
         }
+
+        Metrics.ObserveConditions(() => SumConditions(undefined: true), () => SumConditions(undefined: false));
     }
 
     public HubMetrics Metrics { get; }
@@ -280,6 +282,23 @@ public sealed class EdgeHubServer : IAsyncDisposable
         matched.Clear();
         await _store.AppendAsync(message, targets, cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    private long SumConditions(bool undefined)
+    {
+        long total = 0;
+        foreach (var device in _devices.Values)
+        {
+            foreach (var route in device.Routes.Routes)
+            {
+                if (route.Condition is { } condition)
+                {
+                    total += undefined ? condition.UndefinedCount : condition.ErrorCount;
+                }
+            }
+        }
+
+        return total;
     }
 
     private void EnsureDispatcher(string deviceId, RouteSink sink) =>
