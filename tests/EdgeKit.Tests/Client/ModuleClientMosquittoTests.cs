@@ -1,0 +1,259 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using EdgeKit.Client;
+using EdgeKit.Protocol;
+using TestSupport.Mqtt;
+using Xunit.Abstractions;
+
+namespace EdgeKit.Tests.Client;
+
+[Trait("Category", "Integration")]
+public class ModuleClientMosquittoTests(MosquittoFixture broker, ITestOutputHelper output) : IClassFixture<MosquittoFixture>
+{
+    private const string Key = "c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OWFiY2RlZg==";
+
+    internal static ModuleClient CreateClient(string host, int port, string device, string module, ModuleClientOptions? options = null)
+    {
+        options ??= new ModuleClientOptions();
+        options.UseTls = false;
+        options.Port = port;
+        options.OperationTimeout = TimeSpan.FromSeconds(10);
+        return ModuleClient.CreateFromConnectionString(
+            $"HostName=hub.local;DeviceId={device};ModuleId={module};SharedAccessKey={Key};GatewayHostName={host}", options);
+    }
+
+    [Fact]
+    public async Task SendEventAsync_PublishesToExactEventTopicWithProperties()
+    {
+        await using var peer = new MqttPeer("verifier-topic");
+        await peer.ConnectAsync(broker.Host, broker.Port, true, "devices/d1/modules/sender/#");
+        await using ModuleClient client = CreateClient(broker.Host, broker.Port, "d1", "sender");
+        await client.OpenAsync(CancellationToken.None);
+
+        var message = new Message("{\"v\":1}"u8.ToArray())
+        {
+            MessageId = "mid-1",
+            CorrelationId = "c 1",
+            ContentType = "application/json",
+            ContentEncoding = "utf-8",
+        };
+        message.Properties["schema"] = "telemetry/1";
+        message.Properties["source"] = "modbus://pump1";
+        await client.SendEventAsync("telemetry", message, CancellationToken.None);
+
+        await peer.WaitForAsync(() => !peer.Messages.IsEmpty, TimeSpan.FromSeconds(5));
+        Assert.True(peer.Messages.TryDequeue(out MqttPeer.Received? received));
+        Assert.Equal(
+            "devices/d1/modules/sender/messages/events/%24.mid=mid-1&%24.cid=c%201&%24.ct=application%2Fjson&%24.ce=utf-8&%24.on=telemetry&schema=telemetry%2F1&source=modbus%3A%2F%2Fpump1/",
+            received.Topic);
+        Assert.Equal("{\"v\":1}", Encoding.UTF8.GetString(received.Payload));
+    }
+
+    [Fact]
+    public async Task InputHandler_ReceivesMessagePublishedOnInputTopic()
+    {
+        await using ModuleClient client = CreateClient(broker.Host, broker.Port, "d1", "receiver");
+        var received = new TaskCompletionSource<Message>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var other = new TaskCompletionSource<Message>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await client.SetInputMessageHandlerAsync("in1", (m, _) => { received.TrySetResult(m); return Task.FromResult(MessageResponse.Completed); }, CancellationToken.None);
+        await client.SetDefaultInputMessageHandlerAsync((m, _) => { other.TrySetResult(m); return Task.FromResult(MessageResponse.Completed); }, CancellationToken.None);
+        await client.OpenAsync(CancellationToken.None);
+
+        await using var hub = new MqttPeer("hub-inputs");
+        await hub.ConnectAsync(broker.Host, broker.Port);
+        string bag = PropertyBagCodec.Encode(
+            [new(SystemPropertyNames.MessageId, "m-7"), new(SystemPropertyNames.ConnectionModuleId, "sensor"), new(SystemPropertyNames.ContentType, "application/json")],
+            [new("unit", "mm/s"), new("flag", "")]);
+        await hub.PublishAsync(Topics.Input("d1", "receiver", "in1", bag), "{\"x\":2}"u8.ToArray());
+        await hub.PublishAsync(Topics.Input("d1", "receiver", "in2", string.Empty), [9]);
+
+        Message message = await received.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal("in1", message.InputName);
+        Assert.Equal("m-7", message.MessageId);
+        Assert.Equal("sensor", message.ConnectionModuleId);
+        Assert.Equal("application/json", message.ContentType);
+        Assert.Equal("mm/s", message.Properties["unit"]);
+        Assert.Equal(string.Empty, message.Properties["flag"]);
+        Assert.Equal("{\"x\":2}", Encoding.UTF8.GetString(message.Body.Span));
+
+        Message defaultMessage = await other.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal("in2", defaultMessage.InputName);
+    }
+
+    [Fact]
+    public async Task MethodHandler_RepliesOnResponseTopicWithRid()
+    {
+        await using ModuleClient client = CreateClient(broker.Host, broker.Port, "d1", "methods");
+        await client.SetMethodHandlerAsync("echo", (r, _) => Task.FromResult(new MethodResponse(200, r.Data)), CancellationToken.None);
+        await client.OpenAsync(CancellationToken.None);
+
+        await using var hub = new MqttPeer("hub-methods");
+        await hub.ConnectAsync(broker.Host, broker.Port, true, "$iothub/methods/res/#");
+        await hub.PublishAsync(Topics.MethodRequest("echo", "r1"), "{\"a\":1}"u8.ToArray());
+        await hub.PublishAsync(Topics.MethodRequest("missing", "r2"), "{}"u8.ToArray());
+
+        await hub.WaitForAsync(() => hub.Messages.Count >= 2, TimeSpan.FromSeconds(5));
+        var responses = hub.Messages.ToDictionary(m => m.Topic);
+        Assert.Equal("{\"a\":1}", Encoding.UTF8.GetString(responses["$iothub/methods/res/200/?$rid=r1"].Payload));
+        Assert.True(responses.ContainsKey("$iothub/methods/res/501/?$rid=r2"));
+    }
+
+    [Fact]
+    public async Task Twin_GetPatchAndDesiredUpdates_AgainstSimulatedHub()
+    {
+        await using var hub = new MqttPeer("hub-twin");
+        hub.OnMessage = async m =>
+        {
+            if (!Topics.TryParse(m.Topic, out ParsedTopic parsed, out _))
+            {
+                return;
+            }
+
+            if (parsed.Kind == TopicKind.TwinGet)
+            {
+                await hub.PublishAsync(Topics.TwinResponse(200, parsed.RequestId!), "{\"desired\":{\"threshold\":3,\"$version\":4},\"reported\":{\"$version\":2}}"u8.ToArray());
+            }
+            else if (parsed.Kind == TopicKind.TwinReportedPatch)
+            {
+                int status = Encoding.UTF8.GetString(m.Payload).Contains("bad", StringComparison.Ordinal) ? 400 : 204;
+                await hub.PublishAsync(Topics.TwinResponse(status, parsed.RequestId!, 3), []);
+            }
+        };
+        await hub.ConnectAsync(broker.Host, broker.Port, true, "$iothub/twin/GET/#", "$iothub/twin/PATCH/properties/reported/#");
+
+        await using ModuleClient client = CreateClient(broker.Host, broker.Port, "d1", "twin");
+        var patches = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await client.SetDesiredPropertyUpdateCallbackAsync((p, _) => { patches.TrySetResult(p); return Task.CompletedTask; }, CancellationToken.None);
+        await client.OpenAsync(CancellationToken.None);
+
+        ModuleTwin twin = await client.GetTwinAsync(CancellationToken.None);
+        Assert.Equal(3, twin.Desired["threshold"]!.GetValue<int>());
+        Assert.Equal(4, twin.DesiredVersion);
+        Assert.Equal(2, twin.ReportedVersion);
+
+        Assert.Equal(3, await client.UpdateReportedPropertiesAsync(new JsonObject { ["state"] = "ok" }, CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<HubRequestException>(() => client.UpdateReportedPropertiesAsync(new JsonObject { ["state"] = "bad" }, CancellationToken.None));
+        Assert.Equal(400, failure.Status);
+
+        await hub.PublishAsync(Topics.TwinDesiredPatch(5), "{\"threshold\":4,\"$version\":5}"u8.ToArray());
+        JsonObject patch = await patches.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(4, patch["threshold"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task GetTwinAsync_NoResponse_TimesOut()
+    {
+        await using ModuleClient client = CreateClient(broker.Host, broker.Port, "d1", "twin-timeout", new ModuleClientOptions());
+        await client.OpenAsync(CancellationToken.None);
+        var started = Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetTwinAsync(cts.Token));
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task SendEventAsync_Throughput_1KbMessagesPipelined()
+    {
+        const int count = 20_000;
+        await using var peer = new MqttPeer("verifier-throughput");
+        await peer.ConnectAsync(broker.Host, broker.Port, true, "devices/d1/modules/bulk/#");
+        await using ModuleClient client = CreateClient(broker.Host, broker.Port, "d1", "bulk");
+        await client.OpenAsync(CancellationToken.None);
+
+        byte[] body = new byte[1024];
+        var started = Stopwatch.StartNew();
+        var sends = new Task[count];
+        for (int i = 0; i < count; i++)
+        {
+            sends[i] = client.SendEventAsync("out", new Message(body), CancellationToken.None);
+        }
+
+        await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(60));
+        started.Stop();
+        double rate = count / started.Elapsed.TotalSeconds;
+        output.WriteLine($"{count} x 1 KB acknowledged in {started.ElapsedMilliseconds} ms: {rate:F0} msg/s");
+        await peer.WaitForAsync(() => peer.Messages.Count >= count, TimeSpan.FromSeconds(30));
+        Assert.Equal(count, peer.Messages.Count);
+    }
+}
+
+[Trait("Category", "Integration")]
+public class ModuleClientReconnectTests(PersistentMosquittoFixture broker, ITestOutputHelper output) : IClassFixture<PersistentMosquittoFixture>
+{
+    [Fact]
+    public async Task MessagesSentDuringBrokerOutage_AreDeliveredAfterRestart_InOrder_NoneLost()
+    {
+        const string filter = "devices/d1/modules/outage/#";
+        var peer = new MqttPeer("verifier-outage");
+        await peer.ConnectAsync(broker.Host, broker.Port, false, filter);
+        await using ModuleClient client = ModuleClientMosquittoTests.CreateClient(broker.Host, broker.Port, "d1", "outage", new ModuleClientOptions
+        {
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(500),
+        });
+        await client.OpenAsync(CancellationToken.None);
+
+        var sends = new List<Task>();
+        for (int i = 0; i < 200; i++)
+        {
+            sends.Add(client.SendEventAsync("out", Numbered(i), CancellationToken.None));
+        }
+
+        // Stop while publishes may still be in flight; keep sending during the outage.
+        await broker.StopAsync(graceful: true);
+        await peer.DisposeAsync();
+        await WaitUntilAsync(() => !client.IsConnected, TimeSpan.FromSeconds(10));
+        for (int i = 200; i < 500; i++)
+        {
+            sends.Add(client.SendEventAsync("out", Numbered(i), CancellationToken.None));
+        }
+
+        Assert.True(client.QueueLength > 0);
+        await Task.Delay(300);
+        Assert.DoesNotContain(sends.Skip(200), t => t.IsCompleted);
+
+        await broker.StartAsync();
+        await using var verifier = new MqttPeer("verifier-outage");
+        await verifier.ConnectAsync(broker.Host, broker.Port, false, filter);
+        await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(client.IsConnected);
+
+        // Messages received before the outage went to the first peer; the persistent session keeps the rest.
+        var seen = new List<int>(peer.Messages.Select(m => BinaryPrimitives.ReadInt32BigEndian(m.Payload)));
+        await verifier.WaitForAsync(() => seen.Concat(verifier.Messages.Select(m => BinaryPrimitives.ReadInt32BigEndian(m.Payload))).Distinct().Count() == 500, TimeSpan.FromSeconds(15));
+        seen.AddRange(verifier.Messages.Select(m => BinaryPrimitives.ReadInt32BigEndian(m.Payload)));
+
+        // At-least-once: duplicates are allowed, losses and reordering are not.
+        var firstSeen = new List<int>();
+        var distinct = new HashSet<int>();
+        foreach (int n in seen)
+        {
+            if (distinct.Add(n))
+            {
+                firstSeen.Add(n);
+            }
+        }
+
+        output.WriteLine($"received {seen.Count} ({seen.Count - distinct.Count} duplicates)");
+        Assert.Equal(Enumerable.Range(0, 500), firstSeen);
+    }
+
+    private static Message Numbered(int n)
+    {
+        byte[] body = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(body, n);
+        return new Message(body);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Condition not met in time.");
+            await Task.Delay(20);
+        }
+    }
+}
