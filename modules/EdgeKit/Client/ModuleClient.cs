@@ -67,6 +67,7 @@ public sealed class ModuleClient : IAsyncDisposable
     private int _closed;
     private Task _loops = Task.CompletedTask;
     private DateTimeOffset _tokenExpiresAt;
+    private long _lastPublishProgress;
 
     /// <summary>Creates a client; call <see cref="OpenAsync"/> to connect.</summary>
     public ModuleClient(ModuleConnectionSettings settings, ModuleClientOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
@@ -395,10 +396,27 @@ public sealed class ModuleClient : IAsyncDisposable
             TimeSpan lifetime = _options.TokenLifetime * _options.TokenRenewalFraction;
             TimeSpan untilRenewal = _tokenExpiresAt - _options.TokenLifetime + lifetime - _time.GetUtcNow();
             Task disconnected = _disconnectedSignal.Task;
-            Task renewal = Task.Delay(untilRenewal > TimeSpan.Zero ? untilRenewal : TimeSpan.Zero, _time, ct);
-            Task first = await Task.WhenAny(disconnected, renewal).ConfigureAwait(false);
+            TimeSpan watchdog = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, _options.OperationTimeout.Ticks / 2));
+            bool renew = untilRenewal <= watchdog;
+            Task wait = Task.Delay(renew ? (untilRenewal > TimeSpan.Zero ? untilRenewal : TimeSpan.Zero) : watchdog, _time, ct);
+            Task first = await Task.WhenAny(disconnected, wait).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
-            if (first == renewal && _mqtt.IsConnected)
+            if (first == wait && !renew)
+            {
+                // PUBACK watchdog (instead of a timer per publish): publishes in flight but none acknowledged
+                // within the operation timeout means the connection is stuck; reconnecting re-sends them.
+                bool inFlight = _inflight.CurrentCount < _options.MaxInFlightPublishes;
+                if (inFlight && _time.GetTimestamp() - Volatile.Read(ref _lastPublishProgress) > _options.OperationTimeout.TotalSeconds * _time.TimestampFrequency)
+                {
+                    ClientLog.Disconnected(_logger, _settings.ConnectHost, _options.EffectivePort, "no PUBACK within the operation timeout");
+                    SetDisconnected();
+                    await DisconnectQuietlyAsync().ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            if (first == wait && _mqtt.IsConnected)
             {
                 ClientLog.TokenRenewing(_logger, _tokenExpiresAt);
                 await RenewConnectionAsync(ct).ConfigureAwait(false);
@@ -699,6 +717,12 @@ public sealed class ModuleClient : IAsyncDisposable
                 continue;
             }
 
+            if (_inflight.CurrentCount == _options.MaxInFlightPublishes - 1)
+            {
+                // First publish in flight: the watchdog measures from now.
+                Volatile.Write(ref _lastPublishProgress, _time.GetTimestamp());
+            }
+
             _ = PublishAsync(item, epoch, ct);
         }
     }
@@ -758,9 +782,9 @@ public sealed class ModuleClient : IAsyncDisposable
                 Payload = new ReadOnlySequence<byte>(item.Body),
                 QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
             };
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(_options.OperationTimeout);
-            MqttClientPublishResult result = await _mqtt.PublishAsync(message, timeout.Token).ConfigureAwait(false);
+            // No per-publish timer: MQTTnet bounds the wait for PUBACK with the client timeout (OperationTimeout).
+            MqttClientPublishResult result = await _mqtt.PublishAsync(message, ct).ConfigureAwait(false);
+            Volatile.Write(ref _lastPublishProgress, _time.GetTimestamp());
             if (result.IsSuccess)
             {
                 ClientMetrics.MessagesSent.Add(1);
