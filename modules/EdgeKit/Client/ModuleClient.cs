@@ -403,6 +403,13 @@ public sealed class ModuleClient : IAsyncDisposable
             ct.ThrowIfCancellationRequested();
             if (first == wait && !renew)
             {
+                if (!_mqtt.IsConnected)
+                {
+                    // A disconnect whose event we missed (it raced with the connect).
+                    SetDisconnected();
+                    continue;
+                }
+
                 // PUBACK watchdog (instead of a timer per publish): publishes in flight but none acknowledged
                 // within the operation timeout means the connection is stuck; reconnecting re-sends them.
                 bool inFlight = _inflight.CurrentCount < _options.MaxInFlightPublishes;
@@ -420,6 +427,20 @@ public sealed class ModuleClient : IAsyncDisposable
             {
                 ClientLog.TokenRenewing(_logger, _tokenExpiresAt);
                 await RenewConnectionAsync(ct).ConfigureAwait(false);
+            }
+            else if (_mqtt.IsConnected)
+            {
+                // A late disconnect event of the previous connection (for example after a token renewal):
+                // this connection is fine.
+                lock (_stateLock)
+                {
+                    _disconnectedSignal = NewSignal();
+                    if (!_connected)
+                    {
+                        _connected = true;
+                        _connectedSignal.TrySetResult();
+                    }
+                }
             }
             else
             {
@@ -553,7 +574,12 @@ public sealed class ModuleClient : IAsyncDisposable
 
     private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs args)
     {
-        SetDisconnected();
+        // The event can arrive after a new connection is up; only a client that is really down counts.
+        if (!_mqtt.IsConnected)
+        {
+            SetDisconnected();
+        }
+
         return Task.CompletedTask;
     }
 

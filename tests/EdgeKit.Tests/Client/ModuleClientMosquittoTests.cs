@@ -257,3 +257,46 @@ public class ModuleClientReconnectTests(PersistentMosquittoFixture broker, ITest
         }
     }
 }
+
+[Trait("Category", "Integration")]
+public class ModuleClientTokenRenewalTests(MosquittoFixture broker) : IClassFixture<MosquittoFixture>
+{
+    [Fact]
+    public async Task TokenRenewal_At80PercentOfLifetime_ReconnectsWithoutLosingMessages()
+    {
+        var time = new TestSupport.ManualTimeProvider(DateTimeOffset.UtcNow);
+        var logs = new TestSupport.ListLoggerProvider();
+        await using var peer = new MqttPeer("verifier-renewal");
+        await peer.ConnectAsync(broker.Host, broker.Port, true, "devices/d1/modules/renewal/#");
+        var options = new ModuleClientOptions { UseTls = false, Port = broker.Port, TokenLifetime = TimeSpan.FromMinutes(10), OperationTimeout = TimeSpan.FromSeconds(10) };
+        await using ModuleClient client = ModuleClient.CreateFromConnectionString(
+            $"HostName=hub.local;DeviceId=d1;ModuleId=renewal;SharedAccessKey=c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OWFiY2RlZg==;GatewayHostName={broker.Host}",
+            options, logs, time);
+        await client.OpenAsync(CancellationToken.None);
+        Assert.Equal(1, logs.Count("Connected"));
+
+        var sends = Enumerable.Range(0, 2000).Select(i => client.SendEventAsync("out", new Message(BitConverter.GetBytes(i)), CancellationToken.None)).ToList();
+        time.Advance(TimeSpan.FromMinutes(7));
+        Assert.Equal(1, logs.Count("Connected"));
+        time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+        while (logs.Count("Connected") < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "No reconnect after the renewal time.");
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(1, logs.Count("TokenRenewing"));
+        try
+        {
+            await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"{sends.Count(t => t.IsCompleted)} sends completed, queue {client.QueueLength}; log:\n" + string.Join("\n", logs.Entries.Select(e => $"{e.EventId.Name}: {e.Message}")));
+        }
+
+        await peer.WaitForAsync(() => peer.Messages.Select(m => BitConverter.ToInt32(m.Payload)).Distinct().Count() == 2000, TimeSpan.FromSeconds(10));
+    }
+}
