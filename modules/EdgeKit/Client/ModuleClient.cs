@@ -535,6 +535,7 @@ public sealed class ModuleClient : IAsyncDisposable
         _tokenExpiresAt = expiresAt;
         Volatile.Write(ref _activeSubscriptions, 0);
         await SubscribeWantedAsync(timeout.Token).ConfigureAwait(false);
+        ClientLog.Connected(_logger, host, port, _clientId, expiresAt);
         lock (_stateLock)
         {
             _epoch++;
@@ -543,7 +544,6 @@ public sealed class ModuleClient : IAsyncDisposable
         }
 
         Wake();
-        ClientLog.Connected(_logger, host, port, _clientId, expiresAt);
     }
 
     private bool ValidateServerCertificate(X509Certificate? certificate, SslPolicyErrors errors)
