@@ -919,7 +919,7 @@ public sealed class ModuleClient : IAsyncDisposable
                 message.ApplySystemProperties(system);
                 // Acknowledge only after the handler ran, in arrival order (MQTT-4.6.0-2), from the input loop.
                 e.AutoAcknowledge = false;
-                if (!_inbound.Writer.TryWrite(new InboundMessage(message, e)))
+                if (!_inbound.Writer.TryWrite(new InboundMessage(message, e, Volatile.Read(ref _epoch))))
                 {
                     e.AutoAcknowledge = true;
                 }
@@ -983,8 +983,9 @@ public sealed class ModuleClient : IAsyncDisposable
                     }
                 }
 
-                if (response != MessageResponse.Abandoned)
+                if (response != MessageResponse.Abandoned && inbound.Epoch == Volatile.Read(ref _epoch) && _connected)
                 {
+                    // A PUBACK belongs to the connection the PUBLISH came on; after a reconnect the hub redelivers instead.
                     try
                     {
                         await inbound.Args.AcknowledgeAsync(ct).ConfigureAwait(false);
@@ -1148,7 +1149,7 @@ public sealed class ModuleClient : IAsyncDisposable
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed record InboundMessage(Message Message, MqttApplicationMessageReceivedEventArgs Args);
+    private sealed record InboundMessage(Message Message, MqttApplicationMessageReceivedEventArgs Args, int Epoch);
 
     private readonly record struct TwinResponse(int Status, long? Version, ReadOnlyMemory<byte> Body);
 }

@@ -307,3 +307,53 @@ public class ModuleClientTokenRenewalTests(MosquittoFixture broker) : IClassFixt
         await peer.WaitForAsync(() => peer.Messages.Select(m => BitConverter.ToInt32(m.Payload)).Distinct().Count() == 2000, TimeSpan.FromSeconds(10));
     }
 }
+
+[Trait("Category", "Integration")]
+public class ModuleClientRedeliveryTests(MosquittoFixture broker, ITestOutputHelper output) : IClassFixture<MosquittoFixture>
+{
+    [Fact]
+    public async Task LostPubacks_ConnectionCut_UnacknowledgedMessagesAreResent_InOrder_NoneLost()
+    {
+        const int count = 1000;
+        await using var peer = new MqttPeer("verifier-redelivery");
+        await peer.ConnectAsync(broker.Host, broker.Port, true, "devices/d1/modules/redelivery/#");
+        await using var proxy = new TestSupport.TcpProxy(broker.Host, broker.Port);
+        await using ModuleClient client = ModuleClientMosquittoTests.CreateClient(broker.Host, proxy.Port, "d1", "redelivery", new ModuleClientOptions
+        {
+            ReconnectMinDelay = TimeSpan.FromMilliseconds(50),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(200),
+        });
+        await client.OpenAsync(CancellationToken.None);
+
+        var sends = new List<Task>();
+        for (int i = 0; i < count / 2; i++)
+        {
+            sends.Add(client.SendEventAsync("out", new Message(BitConverter.GetBytes(i)), CancellationToken.None));
+        }
+
+        await Task.WhenAll(sends.Take(50));
+
+        // The broker receives the publishes but its PUBACKs never reach the client; then the connection is cut.
+        proxy.SwallowDownstream = true;
+        for (int i = count / 2; i < count; i++)
+        {
+            sends.Add(client.SendEventAsync("out", new Message(BitConverter.GetBytes(i)), CancellationToken.None));
+        }
+
+        await peer.WaitForAsync(() => peer.Messages.Count >= 100, TimeSpan.FromSeconds(10));
+        int unacknowledged = sends.Count(t => !t.IsCompleted);
+        proxy.DropConnections();
+        proxy.SwallowDownstream = false;
+
+        await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(30));
+        await peer.WaitForAsync(() => peer.Messages.Select(m => BitConverter.ToInt32(m.Payload)).Distinct().Count() == count, TimeSpan.FromSeconds(15));
+
+        List<int> seen = peer.Messages.Select(m => BitConverter.ToInt32(m.Payload)).ToList();
+        var distinct = new HashSet<int>();
+        List<int> firstSeen = seen.Where(distinct.Add).ToList();
+        output.WriteLine($"{unacknowledged} unacknowledged at the cut; received {seen.Count} ({seen.Count - count} duplicates); connections {proxy.Accepted}");
+        Assert.Equal(Enumerable.Range(0, count), firstSeen);
+        Assert.True(proxy.Accepted >= 2);
+        Assert.True(seen.Count > count, "Messages whose PUBACK was lost must have been sent again.");
+    }
+}
