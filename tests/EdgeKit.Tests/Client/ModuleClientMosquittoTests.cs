@@ -357,3 +357,39 @@ public class ModuleClientRedeliveryTests(MosquittoFixture broker, ITestOutputHel
         Assert.True(seen.Count > count, "Messages whose PUBACK was lost must have been sent again.");
     }
 }
+
+[Trait("Category", "Integration")]
+public class ModuleClientTlsTests(TlsMosquittoFixture broker) : IClassFixture<TlsMosquittoFixture>
+{
+    private const string Key = "c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OWFiY2RlZg==";
+
+    private ModuleClient CreateTlsClient(string module, Func<CancellationToken, Task<System.Security.Cryptography.X509Certificates.X509Certificate2Collection>>? trustBundle)
+    {
+        ModuleConnectionSettings settings = ModuleConnectionSettings.FromConnectionString(
+            $"HostName=hub.local;DeviceId=d1;ModuleId={module};SharedAccessKey={Key};GatewayHostName={broker.Host}") with { TrustBundle = trustBundle };
+        return new ModuleClient(settings, new ModuleClientOptions { UseTls = true, Port = broker.Port, OperationTimeout = TimeSpan.FromSeconds(5) });
+    }
+
+    [Fact]
+    public async Task Tls_ServerCertificateIssuedByTrustBundleCa_Connects()
+    {
+        await using ModuleClient client = CreateTlsClient("tls-ok", _ =>
+        {
+            var bundle = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            bundle.ImportFromPem(broker.CaCertificatePem);
+            return Task.FromResult(bundle);
+        });
+        await client.OpenAsync(CancellationToken.None);
+        Assert.True(client.IsConnected);
+        await client.SendEventAsync("out", new Message([1]), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Tls_WithoutTrustBundle_RejectsTheCertificateAndKeepsRetrying()
+    {
+        await using ModuleClient client = CreateTlsClient("tls-untrusted", null);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.OpenAsync(cts.Token));
+        Assert.False(client.IsConnected);
+    }
+}
