@@ -66,6 +66,7 @@ public sealed class ModuleClient : IAsyncDisposable
     private int _opened;
     private int _closed;
     private Task _loops = Task.CompletedTask;
+    private Task _desiredTail = Task.CompletedTask;
     private DateTimeOffset _tokenExpiresAt;
     private long _lastPublishProgress;
 
@@ -209,6 +210,7 @@ public sealed class ModuleClient : IAsyncDisposable
         var item = new OutgoingMessage(Topics.Event(DeviceId, ModuleId, bag), message.Body);
         if (!_queue.Writer.TryWrite(item))
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
             ClientMetrics.SendQueueFull.Add(1);
             ClientLog.QueueFull(_logger, _options.MaxPendingMessages);
             if (_options.QueueFullMode == QueueFullMode.Fail)
@@ -939,7 +941,12 @@ public sealed class ModuleClient : IAsyncDisposable
                 if (callback is not null)
                 {
                     byte[] patch = e.ApplicationMessage.Payload.ToArray();
-                    _ = Task.Run(() => RunDesiredCallbackAsync(callback, patch, _cts.Token));
+                    CancellationToken ct = _cts.Token;
+                    lock (_stateLock)
+                    {
+                        // Off the receive loop, but one after the other: patches must apply in $version order.
+                        _desiredTail = _desiredTail.ContinueWith(_ => RunDesiredCallbackAsync(callback, patch, ct), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+                    }
                 }
 
                 return Task.CompletedTask;
