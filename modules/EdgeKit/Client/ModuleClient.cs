@@ -853,9 +853,9 @@ public sealed class ModuleClient : IAsyncDisposable
         {
             await _mqtt.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is MqttCommunicationException or OperationCanceledException or InvalidOperationException)
+        catch (Exception)
         {
-            // Already gone.
+            // Runs detached and best effort: the connection is already going or gone.
         }
     }
 
@@ -1013,10 +1013,14 @@ public sealed class ModuleClient : IAsyncDisposable
             JsonObject patch = JsonNode.Parse(payload) as JsonObject ?? throw new JsonException("The desired patch is not a JSON object.");
             await callback(patch, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!ct.IsCancellationRequested)
+        catch (Exception ex)
         {
-            ClientMetrics.HandlerErrors.Add(1);
-            ClientLog.DesiredCallbackFailed(_logger, ex);
+            // Runs detached: never let an exception go unobserved.
+            if (!ct.IsCancellationRequested)
+            {
+                ClientMetrics.HandlerErrors.Add(1);
+                ClientLog.DesiredCallbackFailed(_logger, ex);
+            }
         }
     }
 
@@ -1034,8 +1038,13 @@ public sealed class ModuleClient : IAsyncDisposable
             {
                 response = await handler(request, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
+            catch (Exception ex)
             {
+                if (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 ClientMetrics.HandlerErrors.Add(1);
                 ClientLog.MethodHandlerFailed(_logger, ex, request.Name);
                 response = new MethodResponse(500, "{\"message\":\"method failed\"}"u8.ToArray());
@@ -1053,9 +1062,12 @@ public sealed class ModuleClient : IAsyncDisposable
                 QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
             }, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!ct.IsCancellationRequested)
+        catch (Exception ex)
         {
-            ClientLog.MethodHandlerFailed(_logger, ex, request.Name);
+            if (!ct.IsCancellationRequested)
+            {
+                ClientLog.MethodHandlerFailed(_logger, ex, request.Name);
+            }
         }
     }
 

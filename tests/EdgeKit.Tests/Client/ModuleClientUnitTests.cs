@@ -134,11 +134,13 @@ public class ModuleClientUnitTests
         await using ModuleClient client = ModuleClient.CreateFromConnectionString(
             $"HostName=h;DeviceId=d;ModuleId=queuewait;SharedAccessKey={Key}",
             new ModuleClientOptions { MaxPendingMessages = 1, QueueFullMode = QueueFullMode.Wait });
-        _ = client.SendEventAsync("out", new Message([1]), CancellationToken.None);
+        Task queued = client.SendEventAsync("out", new Message([1]), CancellationToken.None);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         Task blocked = client.SendEventAsync("out", new Message([2]), cts.Token);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked);
         Assert.Equal(1, client.QueueLength);
+        await client.CloseAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => queued);
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public class MosquittoFixture : IAsyncLifetime
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "mosquitto-" + Guid.NewGuid().ToString("N")[..8]);
     private Process? _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Exception> _unobserved = new();
 
     /// <summary>Loopback address the broker binds.</summary>
     public string Host => "127.0.0.1";
@@ -50,6 +51,7 @@ public class MosquittoFixture : IAsyncLifetime
             throw new InvalidOperationException($"mosquitto not found at {path}: apt-get install -y mosquitto");
         }
 
+        TaskScheduler.UnobservedTaskException += OnUnobservedTaskException;
         Directory.CreateDirectory(_directory);
         Port = GetFreePort();
         await File.WriteAllTextAsync(Path.Combine(_directory, "mosquitto.conf"), string.Join('\n',
@@ -154,7 +156,18 @@ public class MosquittoFixture : IAsyncLifetime
         catch (IOException)
         {
         }
+
+        // Surface exceptions of fire-and-forget tasks that nobody observed while the peer ran.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        TaskScheduler.UnobservedTaskException -= OnUnobservedTaskException;
+        if (!_unobserved.IsEmpty)
+        {
+            throw new AggregateException("Unobserved task exceptions during the test run.", _unobserved);
+        }
     }
+
+    private void OnUnobservedTaskException(object? sender, UnobservedTaskExceptionEventArgs e) => _unobserved.Enqueue(e.Exception);
 
     /// <summary>The broker's output so far.</summary>
     public async Task<string> ReadLogAsync()
