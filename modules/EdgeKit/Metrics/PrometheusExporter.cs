@@ -36,12 +36,13 @@ public sealed class PrometheusExporter : IDisposable
             {
                 if (_meterFilter(instrument.Meter))
                 {
+                    var state = new InstrumentState(instrument, _buckets);
                     lock (_states)
                     {
-                        _states[instrument] = new InstrumentState(instrument, _buckets);
+                        _states[instrument] = state;
                     }
 
-                    listener.EnableMeasurementEvents(instrument, instrument);
+                    listener.EnableMeasurementEvents(instrument, state);
                 }
             },
             MeasurementsCompleted = (instrument, _) =>

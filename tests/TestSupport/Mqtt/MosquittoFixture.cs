@@ -19,6 +19,7 @@ public class MosquittoFixture : IAsyncLifetime
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "mosquitto-" + Guid.NewGuid().ToString("N")[..8]);
     private Process? _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Exception> _unobserved = new();
 
     /// <summary>Loopback address the broker binds.</summary>
     public string Host => "127.0.0.1";
@@ -28,6 +29,12 @@ public class MosquittoFixture : IAsyncLifetime
 
     /// <summary>Save sessions and queued messages in a temp folder across graceful restarts.</summary>
     public virtual bool Persistence => false;
+
+    /// <summary>The listener section of the configuration (a subclass adds TLS).</summary>
+    protected virtual IEnumerable<string> ListenerLines(string directory)
+    {
+        yield return $"listener {Port.ToString(CultureInfo.InvariantCulture)} 127.0.0.1";
+    }
 
     /// <summary>Broker output, for diagnosing failures.</summary>
     public string LogPath => Path.Combine(_directory, "mosquitto.log");
@@ -44,10 +51,11 @@ public class MosquittoFixture : IAsyncLifetime
             throw new InvalidOperationException($"mosquitto not found at {path}: apt-get install -y mosquitto");
         }
 
+        TaskScheduler.UnobservedTaskException += OnUnobservedTaskException;
         Directory.CreateDirectory(_directory);
         Port = GetFreePort();
         await File.WriteAllTextAsync(Path.Combine(_directory, "mosquitto.conf"), string.Join('\n',
-            $"listener {Port.ToString(CultureInfo.InvariantCulture)} 127.0.0.1",
+            string.Join('\n', ListenerLines(_directory)),
             "allow_anonymous true",
             // The default (1000) drops QoS 1 bursts for slow subscribers.
             "max_queued_messages 0",
@@ -148,7 +156,18 @@ public class MosquittoFixture : IAsyncLifetime
         catch (IOException)
         {
         }
+
+        // Surface exceptions of fire-and-forget tasks that nobody observed while the peer ran.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        TaskScheduler.UnobservedTaskException -= OnUnobservedTaskException;
+        if (!_unobserved.IsEmpty)
+        {
+            throw new AggregateException("Unobserved task exceptions during the test run.", _unobserved);
+        }
     }
+
+    private void OnUnobservedTaskException(object? sender, UnobservedTaskExceptionEventArgs e) => _unobserved.Enqueue(e.Exception);
 
     /// <summary>The broker's output so far.</summary>
     public async Task<string> ReadLogAsync()
@@ -179,4 +198,51 @@ public sealed class PersistentMosquittoFixture : MosquittoFixture
 {
     /// <inheritdoc />
     public override bool Persistence => true;
+}
+
+/// <summary>
+/// A <see cref="MosquittoFixture"/> with a TLS listener whose server certificate (SAN 127.0.0.1) is issued by a test CA,
+/// like edgeHub's certificate is issued by the device CA of the IoT Edge trust bundle.
+/// </summary>
+public sealed class TlsMosquittoFixture : MosquittoFixture
+{
+    /// <summary>The issuing CA in PEM (what the workload API's trust bundle would return).</summary>
+    public string CaCertificatePem { get; private set; } = string.Empty;
+
+    /// <inheritdoc />
+    protected override IEnumerable<string> ListenerLines(string directory)
+    {
+        using var caKey = System.Security.Cryptography.RSA.Create(2048);
+        var caRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            "CN=EdgeKit Test Device CA", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509KeyUsageExtension(
+            System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.KeyCertSign | System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.CrlSign, true));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+
+        using var serverKey = System.Security.Cryptography.RSA.Create(2048);
+        var serverRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            "CN=edgehub", serverKey, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
+        serverRequest.CertificateExtensions.Add(san.Build());
+        serverRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension(
+            [new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var server = serverRequest.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), [1, 2, 3, 4]);
+
+        CaCertificatePem = ca.ExportCertificatePem();
+        File.WriteAllText(Path.Combine(directory, "ca.pem"), CaCertificatePem);
+        File.WriteAllText(Path.Combine(directory, "server.pem"), server.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(directory, "server.key"), serverKey.ExportPkcs8PrivateKeyPem());
+
+        foreach (string line in base.ListenerLines(directory))
+        {
+            yield return line;
+        }
+
+        yield return $"cafile {directory}/ca.pem";
+        yield return $"certfile {directory}/server.pem";
+        yield return $"keyfile {directory}/server.key";
+        yield return "require_certificate false";
+    }
 }
