@@ -47,7 +47,9 @@ public sealed class WorkloadApiClient : IDisposable
         }
         else if (workloadUri.Scheme is "http" or "https")
         {
-            baseAddress = new Uri(workloadUri.GetLeftPart(UriPartial.Authority) + "/");
+            // iotedged's URI has no path; the local hub serves one workload API per device under a path prefix
+            // (http://127.0.0.1:15580/workload/{device}/), so the path is kept.
+            baseAddress = new Uri(workloadUri.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
         }
         else
         {

@@ -19,7 +19,7 @@ public sealed class HubProcess : IAsyncDisposable
         var modules = new JsonArray
         {
             new JsonObject { ["moduleId"] = "sender", ["primaryKey"] = HubTestHost.Key("sender") },
-            new JsonObject { ["moduleId"] = "receiver", ["primaryKey"] = HubTestHost.Key("receiver") },
+            new JsonObject { ["moduleId"] = "receiver", ["primaryKey"] = HubTestHost.Key("receiver"), ["desired"] = new JsonObject { ["threshold"] = 5 } },
         };
         var config = new JsonObject
         {
