@@ -49,6 +49,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
     private MqttServer? _server;
     private long _methodRequestId;
     private int _disposed;
+    private int _stopped;
 
     public EdgeHubServer(HubServerOptions options, HubConfiguration configuration, IMessageStore store, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
     {
@@ -171,7 +172,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
 
     public async Task StopAsync()
     {
-        if (_server is null)
+        if (_server is null || Interlocked.Exchange(ref _stopped, 1) != 0)
         {
             return;
         }
