@@ -26,7 +26,7 @@ namespace EdgeKit.Client;
 public sealed class ModuleClient : IAsyncDisposable
 {
     /// <summary>The api-version the SDK sends in the MQTT username.</summary>
-    public const string ApiVersion = "2020-09-30";
+    public const string ApiVersion = MqttUsername.DefaultApiVersion;
 
     private const int SubscribeInputs = 1;
     private const int SubscribeMethods = 2;
@@ -144,7 +144,7 @@ public sealed class ModuleClient : IAsyncDisposable
 
     /// <summary>The MQTT username: <c>{hub}/{device}/{module}/?api-version=2020-09-30&amp;DeviceClientType={urlenc(product)}</c>.</summary>
     public static string BuildUsername(string iotHubHostName, string deviceId, string moduleId, string productInfo)
-        => $"{iotHubHostName}/{deviceId}/{moduleId}/?api-version={ApiVersion}&DeviceClientType={Uri.EscapeDataString(productInfo)}";
+        => MqttUsername.Build(iotHubHostName, deviceId, moduleId, productInfo);
 
     internal static void ApplyEnvironmentOverrides(Func<string, string?> getVariable, ModuleClientOptions options)
     {
