@@ -23,6 +23,8 @@ public static class SystemPropertyNames
     public const string ComponentName = "componentName";
     public const string DiagId = "diagId";
     public const string DiagCorrelationContext = "diagCorrelationContext";
+    /// <summary>Set by the hub when it accepts a message; has no wire name (never sent to modules).</summary>
+    public const string EnqueuedTime = "enqueuedTime";
     public const string Operation = "iothub-operation";
     public const string Ack = "iothub-ack";
 

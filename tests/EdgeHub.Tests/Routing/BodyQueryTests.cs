@@ -1,6 +1,7 @@
 using System.Text;
 using EdgeHub.Messaging;
 using EdgeHub.Routing;
+using EdgeKit.Protocol;
 
 namespace EdgeHub.Tests.Routing;
 

@@ -1,4 +1,5 @@
 using EdgeHub.Routing;
+using EdgeKit.Protocol;
 
 namespace EdgeHub.Tests.Routing;
 
@@ -41,7 +42,7 @@ public class RouteParserTests
         Route route = RouteParser.Parse("leaf", "FROM /messages/* WHERE NOT IS_DEFINED($connectionModuleId) INTO $upstream");
         var fromModule = TestMessages.Standard;
         var system = TestMessages.JsonSystemProperties();
-        system.Remove(EdgeHub.Messaging.SystemPropertyNames.ConnectionModuleId);
+        system.Remove(SystemPropertyNames.ConnectionModuleId);
         var fromLeaf = TestMessages.Create(TestMessages.Body, systemProperties: system, source: new EdgeHub.Messaging.MessageSource(EdgeHub.Messaging.MessageSourceKind.Telemetry, "leaf1", null, null));
 
         Assert.Equal("NOT IS_DEFINED($connectionModuleId)", route.Condition!.Text);

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using EdgeHub.Messaging;
 using EdgeHub.Storage;
 using static EdgeHub.Tests.Storage.StoreTestContext;
+using EdgeKit.Protocol;
 
 namespace EdgeHub.Tests.Storage;
 

@@ -1,5 +1,6 @@
 using EdgeHub.Messaging;
 using EdgeHub.Storage;
+using EdgeKit.Protocol;
 
 namespace EdgeHub.Tests.Storage;
 

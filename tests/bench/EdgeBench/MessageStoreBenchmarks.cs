@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using EdgeHub.Messaging;
 using EdgeHub.Storage;
+using EdgeKit.Protocol;
 
 namespace EdgeBench;
 

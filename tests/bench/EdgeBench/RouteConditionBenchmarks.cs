@@ -2,6 +2,7 @@ using System.Text;
 using BenchmarkDotNet.Attributes;
 using EdgeHub.Messaging;
 using EdgeHub.Routing;
+using EdgeKit.Protocol;
 
 namespace EdgeBench;
 

@@ -24,7 +24,7 @@ public sealed class HubMessage
     /// <summary>
     /// System properties by their IoT Hub query names: messageId, correlationId, contentType, contentEncoding,
     /// connectionDeviceId, connectionModuleId, outputName, userId, to, expiryTimeUtc, enqueuedTime,
-    /// creationTimeUtc, messageSchema, componentName (see <see cref="SystemPropertyNames"/>).
+    /// creationTimeUtc, messageSchema, componentName (see <see cref="EdgeKit.Protocol.SystemPropertyNames"/>).
     /// </summary>
     public IReadOnlyDictionary<string, string> SystemProperties { get; }
 
@@ -49,23 +49,4 @@ public enum MessageSourceKind
 
     /// <summary>A twin change notification (route source /twinChangeNotifications).</summary>
     TwinChangeNotification,
-}
-
-/// <summary>System property names as the IoT Hub routing query language spells them (after the `$`).</summary>
-public static class SystemPropertyNames
-{
-    public const string MessageId = "messageId";
-    public const string CorrelationId = "correlationId";
-    public const string ContentType = "contentType";
-    public const string ContentEncoding = "contentEncoding";
-    public const string ConnectionDeviceId = "connectionDeviceId";
-    public const string ConnectionModuleId = "connectionModuleId";
-    public const string OutputName = "outputName";
-    public const string UserId = "userId";
-    public const string To = "to";
-    public const string ExpiryTimeUtc = "expiryTimeUtc";
-    public const string EnqueuedTime = "enqueuedTime";
-    public const string CreationTimeUtc = "creationTimeUtc";
-    public const string MessageSchema = "messageSchema";
-    public const string ComponentName = "componentName";
 }

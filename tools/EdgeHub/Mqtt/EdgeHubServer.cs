@@ -19,6 +19,7 @@ using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using EdgeKit.Protocol;
 
 namespace EdgeHub.Mqtt;
 

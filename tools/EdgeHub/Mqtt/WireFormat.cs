@@ -29,7 +29,7 @@ internal static class WireFormat
         builder.Clear();
         foreach (var pair in message.SystemProperties)
         {
-            if (EdgeKit.Protocol.SystemPropertyNames.TryGetWireName(pair.Key, out _))
+            if (SystemPropertyNames.TryGetWireName(pair.Key, out _))
             {
                 system.Add(pair);
             }

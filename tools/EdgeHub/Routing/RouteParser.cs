@@ -1,6 +1,7 @@
 using System.Globalization;
 using EdgeHub.Messaging;
 using EdgeHub.Routing.Conditions;
+using EdgeKit.Protocol;
 
 namespace EdgeHub.Routing;
 

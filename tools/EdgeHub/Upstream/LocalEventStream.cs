@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using EdgeHub.Hosting;
 using EdgeHub.Messaging;
+using EdgeKit.Protocol;
 
 namespace EdgeHub.Upstream;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using EdgeHub.Messaging;
+using EdgeKit.Protocol;
 
 namespace EdgeHub.Routing.Conditions;
 
