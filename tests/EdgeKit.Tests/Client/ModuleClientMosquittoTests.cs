@@ -335,12 +335,15 @@ public class ModuleClientRedeliveryTests(MosquittoFixture broker, ITestOutputHel
 
         // The broker receives the publishes but its PUBACKs never reach the client; then the connection is cut.
         proxy.SwallowDownstream = true;
+        int acknowledgedAtSwallow = sends.Count(t => t.IsCompleted);
         for (int i = count / 2; i < count; i++)
         {
             sends.Add(client.SendEventAsync("out", new Message(BitConverter.GetBytes(i)), CancellationToken.None));
         }
 
-        await peer.WaitForAsync(() => peer.Messages.Count >= 100, TimeSpan.FromSeconds(10));
+        // Wait until the broker has passed on more publishes than were acknowledged when the PUBACKs started to vanish
+        // (the in-flight window is 100), so some of them certainly reached the broker unacknowledged.
+        await peer.WaitForAsync(() => peer.Messages.Count >= acknowledgedAtSwallow + 60, TimeSpan.FromSeconds(10));
         int unacknowledged = sends.Count(t => !t.IsCompleted);
         proxy.DropConnections();
         proxy.SwallowDownstream = false;

@@ -90,15 +90,7 @@ internal sealed class ModuleInputDispatcher : IDisposable
             }
             catch (Exception ex)
             {
-                failures++;
-                int delay = Math.Min(30_000, 100 << Math.Min(failures, 8));
-                _metrics.DeliveryErrors.Add(1);
-                HubLog.DeliveryFailed(_logger, ex, EndpointId, delay);
-                try
-                {
-                    await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
+                if (!await DeliveryBackoff.AfterFailureAsync(ex, ++failures, EndpointId, _metrics, _logger, stoppingToken).ConfigureAwait(false))
                 {
                     return;
                 }

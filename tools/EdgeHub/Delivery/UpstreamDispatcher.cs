@@ -59,15 +59,7 @@ internal sealed class UpstreamDispatcher
             catch (Exception ex)
             {
                 _queue.Rewind();
-                failures++;
-                int delay = Math.Min(30_000, 100 << Math.Min(failures, 8));
-                _metrics.DeliveryErrors.Add(1);
-                HubLog.DeliveryFailed(_logger, ex, EndpointId, delay);
-                try
-                {
-                    await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
+                if (!await DeliveryBackoff.AfterFailureAsync(ex, ++failures, EndpointId, _metrics, _logger, stoppingToken).ConfigureAwait(false))
                 {
                     return;
                 }

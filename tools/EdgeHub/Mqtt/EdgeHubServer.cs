@@ -226,7 +226,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
         {
             var message = new MqttApplicationMessage
             {
-                Topic = "$iothub/methods/POST/" + methodName + "/?$rid=" + rid,
+                Topic = Topics.MethodRequest(methodName, rid),
                 PayloadSegment = Encoding.UTF8.GetBytes(payload?.ToJsonString() ?? "null"),
                 QualityOfServiceLevel = MqttQualityOfServiceLevel.AtMostOnce,
             };
@@ -501,35 +501,35 @@ public sealed class EdgeHubServer : IAsyncDisposable
             return;
         }
 
-        var topic = HubTopic.Parse(topicText);
+        if (!Topics.TryParse(topicText, out var topic, out string? topicError))
+        {
+            Reject(args, topicText, "unknown topic: " + topicError, MqttPubAckReasonCode.TopicNameInvalid);
+            return;
+        }
+
         switch (topic.Kind)
         {
-            case HubTopicKind.Events:
-                await AcceptEventAsync(args, connection, topicText).ConfigureAwait(false);
+            case TopicKind.Event:
+                await AcceptEventAsync(args, connection, topic).ConfigureAwait(false);
                 break;
-            case HubTopicKind.TwinGet:
-                HandleTwinGet(args, connection, topic);
+            case TopicKind.TwinGet when topic.RequestId is not null:
+                HandleTwinGet(connection, topic.RequestId);
                 break;
-            case HubTopicKind.TwinPatchReported:
-                if (!HubTopic.TryGetRequestId(topic.Rest, out string patchRid))
-                {
-                    TwinReject(args, connection, "reported patch without $rid");
-                    return;
-                }
-
-                await HandleReportedPatchAsync(args, connection, patchRid).ConfigureAwait(false);
+            case TopicKind.TwinReportedPatch when topic.RequestId is not null:
+                await HandleReportedPatchAsync(args, connection, topic.RequestId).ConfigureAwait(false);
                 break;
-            case HubTopicKind.MethodResponse:
+            case TopicKind.MethodResponse:
                 HandleMethodResponse(args, topic);
                 break;
             default:
-                Reject(args, topicText, "unknown topic", MqttPubAckReasonCode.TopicNameInvalid);
+                Reject(args, topicText, $"a module does not publish on {topic.Kind} topics", MqttPubAckReasonCode.TopicNameInvalid);
                 break;
         }
     }
 
-    private async Task AcceptEventAsync(InterceptingPublishEventArgs args, ModuleConnection connection, string topicText)
+    private async Task AcceptEventAsync(InterceptingPublishEventArgs args, ModuleConnection connection, ParsedTopic topic)
     {
+        string topicText = args.ApplicationMessage.Topic;
         var identity = connection.Identity;
         var payload = args.ApplicationMessage.Payload;
         if (payload.Length > MaxMessageBytes)
@@ -538,8 +538,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
             return;
         }
 
-        var topic = HubTopic.Parse(topicText);
-        if (!topic.DeviceId.SequenceEqual(identity.DeviceId) || !topic.ModuleId.SequenceEqual(identity.ModuleId))
+        if (topic.DeviceId != identity.DeviceId || topic.ModuleId != identity.ModuleId)
         {
             Reject(args, topicText, "a module may only send on its own events topic", MqttPubAckReasonCode.NotAuthorized, "not_authorized");
             return;
@@ -547,7 +546,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
 
         var properties = new Dictionary<string, string>(StringComparer.Ordinal);
         var system = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!WireFormat.TryDecodeProperties(topic.Rest, properties, system, out string? error))
+        if (!PropertyBagCodec.TryDecode(topic.PropertyBag, properties, system, out string? error))
         {
             Reject(args, topicText, "invalid property encoding: " + error, MqttPubAckReasonCode.TopicNameInvalid, "bad_properties");
             return;
@@ -578,14 +577,8 @@ public sealed class EdgeHubServer : IAsyncDisposable
         }
     }
 
-    private void HandleTwinGet(InterceptingPublishEventArgs args, ModuleConnection connection, HubTopic topic)
+    private void HandleTwinGet(ModuleConnection connection, string rid)
     {
-        if (!HubTopic.TryGetRequestId(topic.Rest, out string rid))
-        {
-            TwinReject(args, connection, "twin GET without $rid");
-            return;
-        }
-
         var document = Twins.GetDeviceDocument(connection.Identity.DeviceId, connection.Identity.ModuleId);
         Metrics.TwinRequests.Add(1, new KeyValuePair<string, object?>("operation", "get"));
         Respond(connection, document is null ? 404 : 200, rid, null, document?.ToJsonString() ?? "{}");
@@ -647,9 +640,9 @@ public sealed class EdgeHubServer : IAsyncDisposable
         }
     }
 
-    private void HandleMethodResponse(InterceptingPublishEventArgs args, HubTopic topic)
+    private void HandleMethodResponse(InterceptingPublishEventArgs args, ParsedTopic topic)
     {
-        if (!HubTopic.TryGetRequestId(topic.Rest, out string rid) || !_pendingMethods.TryRemove(rid, out var completion))
+        if (topic.RequestId is null || !_pendingMethods.TryRemove(topic.RequestId, out var completion))
         {
             Reject(args, args.ApplicationMessage.Topic, "method response for an unknown $rid", MqttPubAckReasonCode.UnspecifiedError, "unknown_method_rid");
             return;
@@ -669,7 +662,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
             }
         }
 
-        completion.TrySetResult(new MethodResult(topic.Status, payload));
+        completion.TrySetResult(new MethodResult(topic.Status ?? 500, payload));
     }
 
     private void OnDesiredChanged(string deviceId, string moduleId, JsonObject patch)
@@ -679,7 +672,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
             long version = patch["$version"]?.GetValue<long>() ?? 0;
             connection.TrySendUntracked(new MqttApplicationMessage
             {
-                Topic = "$iothub/twin/PATCH/properties/desired/?$version=" + version.ToString(CultureInfo.InvariantCulture),
+                Topic = Topics.TwinDesiredPatch(version),
                 PayloadSegment = Encoding.UTF8.GetBytes(patch.ToJsonString()),
                 QualityOfServiceLevel = MqttQualityOfServiceLevel.AtMostOnce,
             });
@@ -690,22 +683,12 @@ public sealed class EdgeHubServer : IAsyncDisposable
 
     private static void Respond(ModuleConnection connection, int status, string rid, long? version, string body)
     {
-        string topic = "$iothub/twin/res/" + status.ToString(CultureInfo.InvariantCulture) + "/?$rid=" + Uri.EscapeDataString(rid)
-            + (version is null ? "" : "&$version=" + version.Value.ToString(CultureInfo.InvariantCulture));
         connection.TrySendUntracked(new MqttApplicationMessage
         {
-            Topic = topic,
+            Topic = Topics.TwinResponse(status, rid, version),
             PayloadSegment = Encoding.UTF8.GetBytes(body),
             QualityOfServiceLevel = MqttQualityOfServiceLevel.AtMostOnce,
         });
-    }
-
-    private void TwinReject(InterceptingPublishEventArgs args, ModuleConnection connection, string reason)
-    {
-        _ = connection;
-        Metrics.TwinRequests.Add(1, new KeyValuePair<string, object?>("status", "400"));
-        HubLog.TwinRequestRejected(_logger, args.ClientId, reason);
-        args.Response.ReasonCode = MqttPubAckReasonCode.TopicNameInvalid;
     }
 
     private void Reject(InterceptingPublishEventArgs args, string topic, string reason, MqttPubAckReasonCode code, string metricReason = "unknown_topic")

@@ -13,10 +13,6 @@ internal static class WireFormat
     [ThreadStatic]
     private static StringBuilder? t_builder;
 
-    /// <summary>Decodes the property bag of an events topic into application and system properties.</summary>
-    public static bool TryDecodeProperties(ReadOnlySpan<char> bag, Dictionary<string, string> properties, Dictionary<string, string> systemProperties, out string? error) =>
-        PropertyBagCodec.TryDecode(bag, properties, systemProperties, out error);
-
     /// <summary>
     /// Encodes the properties of a message for an inputs topic: the system properties that have a wire name
     /// (`$.mid`, `$.cdid`, `$.cmid`, ...; hub-only ones such as enqueuedTime stay behind) and the application properties.
