@@ -9,7 +9,9 @@ using System.Text.Json.Nodes;
 using EdgeHub.Hosting;
 using EdgeHub.Mqtt;
 using EdgeHub.Storage;
+using EdgeKit;
 using EdgeKit.Auth;
+using EdgeKit.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 using MQTTnet;
 using MQTTnet.Formatter;
@@ -32,14 +34,19 @@ internal static class PipelineBench
         int size = Arg(args, "--size", 1024);
         int inflight = Arg(args, "--inflight", 256);
         int rounds = Arg(args, "--rounds", 1);
+        bool edgeKit = Array.IndexOf(args, "edgekit") > 0 && Array.IndexOf(args, "--client") >= 0;
         Console.WriteLine($"pipeline: {messages} messages of {size} B, QoS 1, {inflight} in flight per publisher, {Environment.ProcessorCount} cores");
         for (int round = 0; round < rounds; round++)
         {
             var raw = await RunRawBrokerAsync(messages, size, inflight);
             Report("raw MQTTnet broker pub/sub", raw);
-            var hub = await RunHubAsync(messages, size, inflight);
+            var hub = await RunHubAsync(messages, size, inflight, edgeKit: false);
             Report("local edgeHub (route WHERE, persisted)", hub);
             Console.WriteLine($"ratio edgeHub/raw: {hub.Rate / raw.Rate:F2}");
+            if (edgeKit)
+            {
+                Report("EdgeKit ModuleClient -> edgeHub -> EdgeKit", await RunHubAsync(messages, size, inflight, edgeKit: true));
+            }
         }
 
         return 0;
@@ -68,7 +75,7 @@ internal static class PipelineBench
         }
     }
 
-    private static async Task<Result> RunHubAsync(int messages, int size, int inflight)
+    private static async Task<Result> RunHubAsync(int messages, int size, int inflight, bool edgeKit)
     {
         string state = Path.Combine(Path.GetTempPath(), "edgebench-" + Guid.NewGuid().ToString("N"));
         var configuration = new HubConfiguration { IotHubHostName = HubName };
@@ -83,6 +90,11 @@ internal static class PipelineBench
         await hub.StartAsync(CancellationToken.None);
         try
         {
+            if (edgeKit)
+            {
+                return await MeasureModuleClientsAsync(hub.MqttPort, key, messages, size, inflight);
+            }
+
             return await MeasureAsync(ModuleOptions(hub.MqttPort, "receiver", key), "devices/bench/modules/receiver/#",
                 ModuleOptions(hub.MqttPort, "sender", key), "devices/bench/modules/sender/messages/events/$.on=out1&$.ct=application%2Fjson&$.ce=utf-8",
                 messages, size, inflight);
@@ -162,6 +174,58 @@ internal static class PipelineBench
         double seconds = Stopwatch.GetElapsedTime(start, lastReceived).TotalSeconds;
         await sender.DisconnectAsync();
         await receiver.DisconnectAsync();
+        Array.Sort(latencies);
+        return new Result(messages / seconds, latencies[messages / 2], latencies[(int)(messages * 0.99)], latencies[^1], received);
+    }
+
+    /// <summary>The same flow with our own ModuleClient on both ends (what a module really runs).</summary>
+    private static async Task<Result> MeasureModuleClientsAsync(int port, string key, int messages, int size, int inflight)
+    {
+        var options = new ModuleClientOptions { UseTls = false, Port = port, MaxInFlightPublishes = inflight, MaxPendingMessages = inflight * 4 };
+        await using var receiver = ModuleClient.CreateFromConnectionString($"HostName={HubName};DeviceId=bench;ModuleId=receiver;SharedAccessKey={key};GatewayHostName=127.0.0.1", options);
+        await using var sender = ModuleClient.CreateFromConnectionString($"HostName={HubName};DeviceId=bench;ModuleId=sender;SharedAccessKey={key};GatewayHostName=127.0.0.1", options);
+        var latencies = new double[messages];
+        int received = 0;
+        long lastReceived = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await receiver.SetInputMessageHandlerAsync("in1", (message, ct) =>
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (Utf8Parser.TryParse(message.Body.Span[5..], out long sent, out _))
+            {
+                int n = Interlocked.Increment(ref received);
+                if (n <= messages)
+                {
+                    latencies[n - 1] = Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds;
+                }
+
+                if (n == messages)
+                {
+                    lastReceived = now;
+                    done.TrySetResult();
+                }
+            }
+
+            return Task.FromResult(MessageResponse.Completed);
+        }, CancellationToken.None);
+        await receiver.OpenAsync(CancellationToken.None);
+        await sender.OpenAsync(CancellationToken.None);
+        long start = Stopwatch.GetTimestamp();
+        var sends = new List<Task>(inflight);
+        for (int i = 0; i < messages; i++)
+        {
+            var message = new Message(Payload(size)) { ContentType = "application/json", ContentEncoding = "utf-8" };
+            sends.Add(sender.SendEventAsync("out1", message, CancellationToken.None));
+            if (sends.Count == inflight)
+            {
+                await Task.WhenAll(sends);
+                sends.Clear();
+            }
+        }
+
+        await Task.WhenAll(sends);
+        await done.Task.WaitAsync(TimeSpan.FromMinutes(5));
+        double seconds = Stopwatch.GetElapsedTime(start, lastReceived).TotalSeconds;
         Array.Sort(latencies);
         return new Result(messages / seconds, latencies[messages / 2], latencies[(int)(messages * 0.99)], latencies[^1], received);
     }
