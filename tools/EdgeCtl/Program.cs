@@ -1,0 +1,3 @@
+using EdgeCtl.Commands;
+
+return await EdgeCtlCli.RunAsync(args);
