@@ -80,15 +80,25 @@ public static class HubHost
                 ? HubConfigurationLoader.FromManifest(options.Manifest, options.Devices, options.DeviceId, options.IotHubHostName)
                 : throw new InvalidOperationException("the hub needs --config FILE or --manifest FILE");
 
-        Directory.CreateDirectory(options.State);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IMessageStore>(sp => MessageStore.Open(new MessageStoreOptions
+        builder.Services.AddLocalHub(options, configuration);
+        var app = builder.Build();
+        app.MapLocalHub();
+        return app;
+    }
+
+    /// <summary>Registers the hub (store, MQTT server as a hosted service, metrics exporter) for the given devices.</summary>
+    public static IServiceCollection AddLocalHub(this IServiceCollection services, HubHostOptions options, HubConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Directory.CreateDirectory(options.State);
+        services.AddSingleton<IMessageStore>(sp => MessageStore.Open(new MessageStoreOptions
         {
             Directory = Path.Combine(options.State, "store"),
             FlushMode = options.FlushMode,
             TimeProvider = sp.GetRequiredService<TimeProvider>(),
         }));
-        builder.Services.AddSingleton(sp => new EdgeHubServer(
+        services.AddSingleton(sp => new EdgeHubServer(
             new HubServerOptions
             {
                 BindAddress = options.BindAddress,
@@ -101,18 +111,23 @@ public static class HubHost
             sp.GetRequiredService<IMessageStore>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddHostedService<HubService>();
-        builder.Services.AddSingleton(_ => new PrometheusExporter([HubMetrics.MeterName, "EdgeHub.Storage", "EdgeHub.Routing"]));
+        services.AddHostedService<HubService>();
+        services.AddSingleton(_ => new PrometheusExporter([HubMetrics.MeterName, "EdgeHub.Storage", "EdgeHub.Routing"]));
+        return services;
+    }
 
-        var app = builder.Build();
+    /// <summary>Maps the hub's HTTP API (twins, methods, workload, status, upstream) and /metrics.</summary>
+    public static WebApplication MapLocalHub(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
         var hub = app.Services.GetRequiredService<EdgeHubServer>();
-        app.MapHubApi(hub, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeHub.Api"), TimeProvider.System);
+        app.MapHubApi(hub, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EdgeHub.Api"), app.Services.GetRequiredService<TimeProvider>());
         var exporter = app.Services.GetRequiredService<PrometheusExporter>();
         app.MapGet("/metrics", () => Results.Text(exporter.Collect(), PrometheusExporter.ContentType));
         return app;
     }
 
-    private static void Validate(HubHostOptions options)
+    public static void Validate(HubHostOptions options)
     {
         var problems = new List<string>();
         if (options.Config is null && options.Manifest is null)

@@ -206,6 +206,18 @@ public sealed class EdgeHubServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>Messages routed per route of every device since the hub started.</summary>
+    public IReadOnlyList<RouteStatistics> RouteStatistics()
+    {
+        var result = new List<RouteStatistics>();
+        foreach (var device in _devices.Values)
+        {
+            result.AddRange(device.RouteStatistics());
+        }
+
+        return result;
+    }
+
     /// <summary>
     /// Invokes a direct method on a connected module, as IoT Hub's service API does:
     /// 404 (error 404103) when the module is not connected or not listening for methods, 504 on timeout.
@@ -277,6 +289,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
         for (int i = 0; i < matched.Count; i++)
         {
             var route = matched[i];
+            device.CountRoute(route);
             int ttl = route.TimeToLiveSecs > 0 ? route.TimeToLiveSecs : device.Configuration.TimeToLiveSecs;
             targets[i] = new EnqueueTarget(device.EndpointIdOf(route.Sink), route.Priority, ttl < 0 ? DateTimeOffset.MaxValue : now.AddSeconds(ttl));
         }
@@ -710,20 +723,48 @@ public sealed class EdgeHubServer : IAsyncDisposable
     {
         private readonly ConcurrentDictionary<RouteSink, string> _endpointIds = new();
 
+        private readonly Dictionary<Route, int> _routeIndex = [];
+        private readonly long[] _routeCounts;
+
         public DeviceRuntime(DeviceConfiguration configuration, RouteTable routes)
         {
             Configuration = configuration;
             Routes = routes;
+            _routeCounts = new long[routes.Routes.Count];
+            for (int i = 0; i < routes.Routes.Count; i++)
+            {
+                _routeIndex[routes.Routes[i]] = i;
+            }
         }
 
         public DeviceConfiguration Configuration { get; }
 
         public RouteTable Routes { get; }
 
+        public void CountRoute(Route route)
+        {
+            if (_routeIndex.TryGetValue(route, out int index))
+            {
+                Interlocked.Increment(ref _routeCounts[index]);
+            }
+        }
+
+        public IEnumerable<RouteStatistics> RouteStatistics()
+        {
+            var routes = Routes.Routes;
+            for (int i = 0; i < routes.Count; i++)
+            {
+                yield return new RouteStatistics(Configuration.DeviceId, routes[i].Name, Interlocked.Read(ref _routeCounts[i]));
+            }
+        }
+
         public string EndpointIdOf(RouteSink sink) =>
             _endpointIds.GetOrAdd(sink, static (s, deviceId) => deviceId + (s.EndpointId.StartsWith('/') ? "" : "/") + s.EndpointId, Configuration.DeviceId);
     }
 }
+
+/// <summary>How many messages one route carried.</summary>
+public sealed record RouteStatistics(string DeviceId, string RouteName, long Messages);
 
 /// <summary>The result of a direct method call: status and JSON payload (IoT Hub's shape).</summary>
 public sealed record MethodResult(int Status, JsonNode? Payload)

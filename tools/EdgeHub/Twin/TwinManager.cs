@@ -5,6 +5,9 @@ using EdgeHub.Hosting;
 
 namespace EdgeHub.Twin;
 
+/// <summary>A twin change for status displays.</summary>
+public sealed record TwinChange(string DeviceId, string ModuleId, string Section, long Version, DateTimeOffset At);
+
 /// <summary>One module twin: desired and reported properties with their versions.</summary>
 public sealed class ModuleTwin
 {
@@ -70,6 +73,9 @@ public sealed class TwinManager
         }
     }
 
+    /// <summary>The most recent twin change (desired or reported), or null.</summary>
+    public TwinChange? LastChange { get; private set; }
+
     /// <summary>Raised after desired properties changed: device, module, the patch (with `$version`).</summary>
     public event Action<string, string, JsonObject>? DesiredChanged;
 
@@ -109,6 +115,7 @@ public sealed class TwinManager
             notification["$version"] = version;
         }
 
+        LastChange = new TwinChange(deviceId, moduleId, "desired", version, DateTimeOffset.UtcNow);
         DesiredChanged?.Invoke(deviceId, moduleId, notification);
         return version;
     }
@@ -127,6 +134,7 @@ public sealed class TwinManager
             Merge(twin.Reported, patch);
             long version = ++twin.ReportedVersion;
             Save(deviceId, moduleId, twin);
+            LastChange = new TwinChange(deviceId, moduleId, "reported", version, DateTimeOffset.UtcNow);
             return version;
         }
     }
