@@ -13,4 +13,8 @@ fi
 # The Debian package starts a system broker on 1883; the tests start their own, so stop it.
 if command -v systemctl >/dev/null 2>&1; then systemctl stop mosquitto >/dev/null 2>&1 || true; fi
 pkill -x mosquitto >/dev/null 2>&1 || true
+# npm packages (Azurite) into the repository, never global.
+if [ ! -d node_modules/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 dotnet restore EdgeSolution.sln -nologo -v:q
