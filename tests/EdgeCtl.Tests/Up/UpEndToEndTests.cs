@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+
+namespace EdgeCtl.Tests.Up;
+
+[Trait("Category", "Integration")]
+public sealed class UpEndToEndTests
+{
+    private static readonly TimeSpan BuildAndStart = TimeSpan.FromSeconds(240);
+
+    [Fact]
+    public async Task Up_RunsTheManifest_MessageCrossesTheRoute_TwinPatchReachesTheModule_AndSurvivesKillMinus9AndCtrlC()
+    {
+        string state = Path.Combine(Path.GetTempPath(), "edgectl-e2e-" + Guid.NewGuid().ToString("N"));
+        string data = Path.Combine(AppContext.BaseDirectory, "TestData");
+        try
+        {
+            await using (var first = new EdgeCtlProcess(state))
+            {
+                first.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e.env"));
+
+                // A message from TestSender crossed the WHERE route into TestReceiver (which reports the last n it got).
+                await first.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"] is not null, BuildAndStart);
+
+                // The desired value from the manifest reached the module, and a patch through the service API does too.
+                await first.WaitForTwinAsync("edge-device", "TestReceiver", t => (string?)t["properties"]?["reported"]?["echo"] == "initial", TimeSpan.FromSeconds(30));
+                Assert.NotNull(await first.PatchDesiredAsync("edge-device", "TestReceiver", new JsonObject { ["value"] = "patched" }));
+                await first.WaitForTwinAsync("edge-device", "TestReceiver", t => (string?)t["properties"]?["reported"]?["echo"] == "patched", TimeSpan.FromSeconds(30));
+
+                first.KillMinus9();
+            }
+
+            // kill -9 left the modules running; a second up on the same state stops them, resumes twins and store.
+            await using (var second = new EdgeCtlProcess(state))
+            {
+                second.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e.env"));
+                var twin = await second.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"] is not null, BuildAndStart);
+                int before = twin["properties"]!["reported"]!["lastN"]!.GetValue<int>();
+                await second.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"]?.GetValue<int>() > before, TimeSpan.FromSeconds(60));
+                Assert.Contains("Stopped leftover process", second.OutputText(), StringComparison.Ordinal);
+
+                int exitCode = await second.InterruptAsync(TimeSpan.FromSeconds(60));
+                Assert.Equal(0, exitCode);
+            }
+
+            Assert.False(File.Exists(Path.Combine(state, "pids.json")), "a clean stop removes the process file");
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(state, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}
