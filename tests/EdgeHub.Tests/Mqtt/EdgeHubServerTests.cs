@@ -256,4 +256,22 @@ public sealed class EdgeHubServerTests
             .WithTopicFilter("devices/dev1/modules/receiver/#", MqttQualityOfServiceLevel.AtLeastOnce).Build());
         Assert.Equal(MqttClientSubscribeResultCode.UnspecifiedError, Assert.Single(result.Items).ResultCode);
     }
+
+    [Fact]
+    public async Task Connection_WhoseTokenExpires_IsClosedByTheHub()
+    {
+        await using var hub = await HubTestHost.StartAsync();
+        using var client = new MqttClientFactory().CreateMqttClient();
+        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.DisconnectedAsync += _ =>
+        {
+            disconnected.TrySetResult();
+            return Task.CompletedTask;
+        };
+        var result = await client.ConnectAsync(RawModule.Options(hub.Port, "sender", HubTestHost.Token("sender", DateTimeOffset.UtcNow.AddSeconds(2))));
+        Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
+
+        await disconnected.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.False(client.IsConnected);
+    }
 }

@@ -19,6 +19,9 @@ internal static partial class HubLog
     [LoggerMessage(EventIds.Connections + 3, LogLevel.Information, "Module {ClientId} disconnected ({DisconnectType})")]
     public static partial void Disconnected(ILogger logger, string clientId, string disconnectType);
 
+    [LoggerMessage(EventIds.Connections + 5, LogLevel.Information, "Module {ClientId} disconnected: its SAS token expired")]
+    public static partial void TokenExpired(ILogger logger, string clientId);
+
     [LoggerMessage(EventIds.Connections + 4, LogLevel.Warning, "Subscription of {ClientId} to {Topic} refused: {Reason}")]
     public static partial void SubscriptionRejected(ILogger logger, string clientId, string topic, string reason);
 

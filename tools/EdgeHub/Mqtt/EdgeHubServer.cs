@@ -44,6 +44,8 @@ public sealed class EdgeHubServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource<MethodResult>> _pendingMethods = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
     private readonly CancellationTokenSource _stopping = new();
+    private const string TokenExpiryKey = "edgehub.token-expiry";
+
     [ThreadStatic]
     private static List<Route>? t_matched;
 
@@ -168,6 +170,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
             EnsureDispatcher(endpointId);
         }
 
+        _loops.Add(Task.Run(() => DisconnectExpiredAsync(_stopping.Token)));
         HubLog.Started(_logger, _options.BindAddress + ":" + port, _configuration.IotHubHostName, _devices.Count);
     }
 
@@ -356,6 +359,36 @@ public sealed class EdgeHubServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes connections whose SAS token expired (checked every 5 s), as IoT Hub and edgeHub do.</summary>
+    private async Task DisconnectExpiredAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), _time, stoppingToken).ConfigureAwait(false);
+                var now = _time.GetUtcNow();
+                foreach (string clientId in _connections.ClientIds)
+                {
+                    if (_connections.TryGet(clientId, out var connection) && connection.TokenExpiresAt <= now && _server is not null)
+                    {
+                        HubLog.TokenExpired(_logger, clientId);
+                        Metrics.ConnectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", "TokenExpired"));
+                        await _server.DisconnectClientAsync(clientId, new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized }).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                HubLog.DeliveryFailed(_logger, ex, "token-expiry", 5000);
+            }
+        }
+    }
+
     private Task ValidateConnectionAsync(ValidatingConnectionEventArgs args)
     {
         string clientId = args.ClientId ?? "";
@@ -365,6 +398,11 @@ public sealed class EdgeHubServer : IAsyncDisposable
             args.ReasonCode = reason;
             Metrics.ConnectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason.ToString()));
             HubLog.ConnectRejected(_logger, clientId, args.UserName, failure);
+        }
+        else if (args.Password is not null && SharedAccessSignature.TryParse(args.Password, out var token, out _))
+        {
+            // Like IoT Hub, a connection lives only as long as its token; the client reconnects with a new one.
+            args.SessionItems[TokenExpiryKey] = token.ExpiresAt;
         }
 
         return Task.CompletedTask;
@@ -428,7 +466,10 @@ public sealed class EdgeHubServer : IAsyncDisposable
             return;
         }
 
-        var connection = new ModuleConnection(identity, session);
+        var connection = new ModuleConnection(identity, session)
+        {
+            TokenExpiresAt = args.SessionItems[TokenExpiryKey] is DateTimeOffset expiry ? expiry : DateTimeOffset.MaxValue,
+        };
         args.SessionItems[typeof(ModuleConnection)] = connection;
         _connections.Add(connection);
         HubLog.Connected(_logger, args.ClientId);

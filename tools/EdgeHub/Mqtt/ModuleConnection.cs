@@ -28,6 +28,9 @@ internal sealed class ModuleConnection : IDisposable
 
     public CancellationToken Lifetime => _lifetime.Token;
 
+    /// <summary>When the SAS token this connection authenticated with expires.</summary>
+    public DateTimeOffset TokenExpiresAt { get; init; } = DateTimeOffset.MaxValue;
+
     public bool InputsSubscribed => _inputsSubscribed;
 
     public bool DesiredSubscribed { get; set; }
