@@ -7,7 +7,17 @@ namespace EdgeCtl.Manifest;
 /// <param name="Resolved">The whole resolved document (`modulesContent` with every `${...}` substituted).</param>
 /// <param name="Modules">The custom modules of `$edgeAgent.properties.desired.modules`.</param>
 /// <param name="EdgeHubDesired">`$edgeHub.properties.desired` (routes, storeAndForwardConfiguration, schemaVersion).</param>
-public sealed record DeploymentManifest(string SourcePath, JsonObject Resolved, IReadOnlyList<ModuleSpec> Modules, JsonObject EdgeHubDesired);
+public sealed record DeploymentManifest(string SourcePath, JsonObject Resolved, IReadOnlyList<ModuleSpec> Modules, JsonObject EdgeHubDesired)
+{
+    /// <summary>module.json of each module whose image was an image placeholder, by module name (for declared inputs/outputs).</summary>
+    public IReadOnlyDictionary<string, ModuleDefinition> ModuleDefinitions { get; init; } = new Dictionary<string, ModuleDefinition>();
+
+    /// <summary>The platform <c>${MODULES.F}</c> resolved to (e.g. <c>amd64</c>).</summary>
+    public string Platform { get; init; } = "amd64";
+
+    /// <summary>The modules root module folders were looked up in, when the manifest could be read.</summary>
+    public string? ModulesRoot { get; init; }
+}
 
 /// <summary>One custom module as edgeAgent would run it.</summary>
 /// <param name="Name">The module id (key under `modules`).</param>
