@@ -85,8 +85,9 @@ internal sealed class EdgeCtlProcess : IAsyncDisposable
                     return last;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException)
             {
+                // edgectl is still starting (no identities file or API yet).
             }
 
             await Task.Delay(250);
@@ -104,10 +105,13 @@ internal sealed class EdgeCtlProcess : IAsyncDisposable
         _process?.WaitForExit();
     }
 
-    /// <summary>SIGINT, as Ctrl+C in a terminal.</summary>
-    public async Task<int> InterruptAsync(TimeSpan timeout)
+    /// <summary>
+    /// SIGTERM (docker stop, systemd, kill): the same clean stop as Ctrl+C. SIGINT itself cannot be used here: test
+    /// runners started as background jobs pass SIGINT on as ignored, and the runtime leaves ignored SIGINT alone.
+    /// </summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
     {
-        _ = Kill(_process!.Id, 2);
+        _ = Kill(_process!.Id, 15);
         await _process.WaitForExitAsync().WaitAsync(timeout);
         return _process.ExitCode;
     }

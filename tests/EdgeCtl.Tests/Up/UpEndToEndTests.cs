@@ -5,10 +5,36 @@ namespace EdgeCtl.Tests.Up;
 [Trait("Category", "Integration")]
 public sealed class UpEndToEndTests
 {
+    /// <summary>Processes whose environment names this state folder (modules started by edgectl).</summary>
+    private static List<int> ModuleProcesses(string state)
+    {
+        var pids = new List<int>();
+        foreach (string dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "environ")).Contains("EDGECTL_STATE=" + state, StringComparison.Ordinal))
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return pids;
+    }
+
     private static readonly TimeSpan BuildAndStart = TimeSpan.FromSeconds(240);
 
     [Fact]
-    public async Task Up_RunsTheManifest_MessageCrossesTheRoute_TwinPatchReachesTheModule_AndSurvivesKillMinus9AndCtrlC()
+    public async Task Up_RunsTheManifest_MessageCrossesTheRoute_TwinPatchReachesTheModule_AndSurvivesKillMinus9AndStopsCleanly()
     {
         string state = Path.Combine(Path.GetTempPath(), "edgectl-e2e-" + Guid.NewGuid().ToString("N"));
         string data = Path.Combine(AppContext.BaseDirectory, "TestData");
@@ -38,11 +64,12 @@ public sealed class UpEndToEndTests
                 await second.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"]?.GetValue<int>() > before, TimeSpan.FromSeconds(60));
                 Assert.Contains("Stopped leftover process", second.OutputText(), StringComparison.Ordinal);
 
-                int exitCode = await second.InterruptAsync(TimeSpan.FromSeconds(60));
+                int exitCode = await second.TerminateAsync(TimeSpan.FromSeconds(60));
                 Assert.Equal(0, exitCode);
             }
 
             Assert.False(File.Exists(Path.Combine(state, "pids.json")), "a clean stop removes the process file");
+            Assert.Empty(ModuleProcesses(state));
         }
         finally
         {

@@ -238,14 +238,15 @@ internal sealed class ModuleRunner : IDisposable
 
         Task first = await Task.WhenAny(exited, unhealthyTask, stopRequested.Task).ConfigureAwait(false);
         bool unhealthy = false;
-        if (first == stopRequested.Task)
+        // The health watch shares the stop token, so on a stop it may finish (cancelled) before stopRequested does.
+        if (first == stopRequested.Task || stopping.IsCancellationRequested)
         {
             await StopProcessAsync(process, pid).ConfigureAwait(false);
             await watch.CancelAsync().ConfigureAwait(false);
             await IgnoreCancellation(unhealthyTask).ConfigureAwait(false);
             stopping.ThrowIfCancellationRequested();
         }
-        else if (first == unhealthyTask && unhealthyTask.Result)
+        else if (first == unhealthyTask && unhealthyTask.IsCompletedSuccessfully && unhealthyTask.Result)
         {
             unhealthy = true;
             await StopProcessAsync(process, pid).ConfigureAwait(false);
