@@ -99,6 +99,7 @@ public class ModuleSupervisorTests
         h.Clock.Advance(backoff5.NextRestartAt!.Value - backoff5.Since);
         await h.WaitForAsync("dev1/m", s => s.State == ModuleState.Running && s.RestartCount == 5, mark);
         h.Clock.Advance(TimeSpan.FromMinutes(11));
+        await h.WaitForAsync("dev1/m", s => s.State == ModuleState.Running && s.RestartCount == 0, mark);
 
         ModuleStatus reset = await h.WaitForAsync("dev1/m", s => s.State == ModuleState.Backoff, mark);
         Assert.Equal(0, reset.RestartCount);

@@ -234,6 +234,7 @@ internal sealed class ModuleRunner : IDisposable
         using var watch = new CancellationTokenSource();
         Task exited = process.WaitForExitAsync(CancellationToken.None);
         Task<bool> unhealthyTask = WatchHealthAsync(port, watch.Token);
+        Task clearCount = ClearRestartCountWhenStableAsync(watch.Token);
         var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using CancellationTokenRegistration reg = stopping.Register(() => stopRequested.TrySetResult());
 
@@ -247,6 +248,7 @@ internal sealed class ModuleRunner : IDisposable
                 await StopProcessAsync(process, pid).ConfigureAwait(false);
                 await watch.CancelAsync().ConfigureAwait(false);
                 await IgnoreCancellation(unhealthyTask).ConfigureAwait(false);
+                await clearCount.ConfigureAwait(false);
                 stopping.ThrowIfCancellationRequested();
             }
 
@@ -270,6 +272,7 @@ internal sealed class ModuleRunner : IDisposable
         await exited.ConfigureAwait(false);
         await watch.CancelAsync().ConfigureAwait(false);
         await IgnoreCancellation(unhealthyTask).ConfigureAwait(false);
+        await clearCount.ConfigureAwait(false);
 
         int code = process.ExitCode;
         TimeSpan uptime = _time.GetUtcNow() - startedAt;
@@ -286,6 +289,20 @@ internal sealed class ModuleRunner : IDisposable
         }
 
         return (code, unhealthy, uptime, reason);
+    }
+
+    /// <summary>edgeAgent clears the restart count of a module that stayed up for IntensiveCareTime; the status shows it at once.</summary>
+    private async Task ClearRestartCountWhenStableAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(_options.IntensiveCareTime, _time, ct).ConfigureAwait(false);
+            Update(s => s.State is ModuleState.Running or ModuleState.Unhealthy && s.RestartCount > 0 ? s with { RestartCount = 0 } : s);
+        }
+        catch (OperationCanceledException)
+        {
+            // The process ended first.
+        }
     }
 
     private async Task StopProcessAsync(Process process, int pid)
