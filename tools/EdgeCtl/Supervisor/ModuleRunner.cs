@@ -130,7 +130,7 @@ internal sealed class ModuleRunner : IDisposable
         }
         catch (Exception ex)
         {
-            SupervisorLog.LoopFailed(_logger, Key, ex.ToString(), ex);
+            SupervisorLog.LoopFailed(_logger, Key, ex.Message, ex);
             Write($"edgectl: supervisor error: {ex.Message}", isError: true);
             Update(s => s with { State = ModuleState.Failed, ProcessId = null, LastError = $"supervisor error: {ex.Message}", Since = _time.GetUtcNow(), NextRestartAt = null });
         }
@@ -408,7 +408,7 @@ internal sealed class ModuleRunner : IDisposable
         catch (Exception ex)
         {
             // A throwing console callback must not stop reading the module's output.
-            SupervisorLog.LoopFailed(_logger, Key, ex.ToString(), ex);
+            SupervisorLog.LoopFailed(_logger, Key, ex.Message, ex);
         }
     }
 
