@@ -119,7 +119,7 @@ internal sealed class ModuleRunner : IDisposable
                 Update(s => s with { State = ModuleState.Backoff, RestartCount = restartCount, ProcessId = null, LastExitCode = exitCode, LastError = exitCode == 0 && !unhealthy ? s.LastError : reason, Since = now, NextRestartAt = now + delay });
                 await wait.ConfigureAwait(false);
                 _metrics.Restarted(Key);
-                Update(s => s with { RestartCount = restartCount + 1 });
+                Update(s => s with { State = ModuleState.Starting, RestartCount = restartCount + 1, Since = _time.GetUtcNow(), NextRestartAt = null });
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -130,7 +130,7 @@ internal sealed class ModuleRunner : IDisposable
         }
         catch (Exception ex)
         {
-            SupervisorLog.LoopFailed(_logger, Key, ex);
+            SupervisorLog.LoopFailed(_logger, Key, ex.Message, ex);
             Write($"edgectl: supervisor error: {ex.Message}", isError: true);
             Update(s => s with { State = ModuleState.Failed, ProcessId = null, LastError = $"supervisor error: {ex.Message}", Since = _time.GetUtcNow(), NextRestartAt = null });
         }
@@ -230,31 +230,49 @@ internal sealed class ModuleRunner : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        using var watch = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        // The health watch has its own token: a stop must be seen as a stop, not as a cancelled health task.
+        using var watch = new CancellationTokenSource();
         Task exited = process.WaitForExitAsync(CancellationToken.None);
         Task<bool> unhealthyTask = WatchHealthAsync(port, watch.Token);
+        Task clearCount = ClearRestartCountWhenStableAsync(watch.Token);
         var stopRequested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using CancellationTokenRegistration reg = stopping.Register(() => stopRequested.TrySetResult());
 
-        Task first = await Task.WhenAny(exited, unhealthyTask, stopRequested.Task).ConfigureAwait(false);
         bool unhealthy = false;
-        // The health watch shares the stop token, so on a stop it may finish (cancelled) before stopRequested does.
-        if (first == stopRequested.Task || stopping.IsCancellationRequested)
+        List<Task> waitingFor = [exited, unhealthyTask, stopRequested.Task];
+        while (true)
         {
-            await StopProcessAsync(process, pid).ConfigureAwait(false);
-            await watch.CancelAsync().ConfigureAwait(false);
-            await IgnoreCancellation(unhealthyTask).ConfigureAwait(false);
-            stopping.ThrowIfCancellationRequested();
-        }
-        else if (first == unhealthyTask && unhealthyTask.IsCompletedSuccessfully && unhealthyTask.Result)
-        {
-            unhealthy = true;
-            await StopProcessAsync(process, pid).ConfigureAwait(false);
+            Task first = await Task.WhenAny(waitingFor).ConfigureAwait(false);
+            if (first == stopRequested.Task)
+            {
+                await StopProcessAsync(process, pid).ConfigureAwait(false);
+                await watch.CancelAsync().ConfigureAwait(false);
+                await IgnoreCancellation(unhealthyTask).ConfigureAwait(false);
+                await clearCount.ConfigureAwait(false);
+                stopping.ThrowIfCancellationRequested();
+            }
+
+            if (first == unhealthyTask)
+            {
+                if (unhealthyTask.IsCompletedSuccessfully && unhealthyTask.Result)
+                {
+                    unhealthy = true;
+                    await StopProcessAsync(process, pid).ConfigureAwait(false);
+                    break;
+                }
+
+                if (unhealthyTask.IsFaulted) SupervisorLog.LoopFailed(_logger, Key, unhealthyTask.Exception.GetBaseException().Message, unhealthyTask.Exception);
+                waitingFor.Remove(unhealthyTask);
+                continue;
+            }
+
+            break;
         }
 
         await exited.ConfigureAwait(false);
         await watch.CancelAsync().ConfigureAwait(false);
         await IgnoreCancellation(unhealthyTask).ConfigureAwait(false);
+        await clearCount.ConfigureAwait(false);
 
         int code = process.ExitCode;
         TimeSpan uptime = _time.GetUtcNow() - startedAt;
@@ -271,6 +289,20 @@ internal sealed class ModuleRunner : IDisposable
         }
 
         return (code, unhealthy, uptime, reason);
+    }
+
+    /// <summary>edgeAgent clears the restart count of a module that stayed up for IntensiveCareTime; the status shows it at once.</summary>
+    private async Task ClearRestartCountWhenStableAsync(CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(_options.IntensiveCareTime, _time, ct).ConfigureAwait(false);
+            Update(s => s.State is ModuleState.Running or ModuleState.Unhealthy && s.RestartCount > 0 ? s with { RestartCount = 0 } : s);
+        }
+        catch (OperationCanceledException)
+        {
+            // The process ended first.
+        }
     }
 
     private async Task StopProcessAsync(Process process, int pid)
@@ -376,7 +408,7 @@ internal sealed class ModuleRunner : IDisposable
         catch (Exception ex)
         {
             // A throwing console callback must not stop reading the module's output.
-            SupervisorLog.LoopFailed(_logger, Key, ex);
+            SupervisorLog.LoopFailed(_logger, Key, ex.Message, ex);
         }
     }
 

@@ -153,7 +153,7 @@ public sealed class ModuleSupervisor : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            SupervisorLog.LoopFailed(_logger, status.Key, ex);
+            SupervisorLog.LoopFailed(_logger, status.Key, ex.Message, ex);
         }
     }
 }

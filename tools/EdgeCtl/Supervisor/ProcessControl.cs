@@ -68,6 +68,7 @@ internal static class ProcessControl
     /// <summary>Whether a process with this pid exists (and is not a zombie).</summary>
     public static bool IsAlive(int pid)
     {
+        if (!File.Exists($"/proc/{pid}/stat")) return false;
         try
         {
             string stat = File.ReadAllText($"/proc/{pid}/stat");
@@ -78,6 +79,19 @@ internal static class ProcessControl
         {
             return false;
         }
+    }
+
+    /// <summary>Polls (real time: the processes are real) until none of <paramref name="pids"/> is alive.</summary>
+    private static async Task<bool> AllGoneAsync(IReadOnlyList<int> pids, TimeSpan limit)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (pids.Any(IsAlive))
+        {
+            if (Stopwatch.GetElapsedTime(start) > limit) return false;
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        return true;
     }
 
     private static int? ParentOf(string procDir)
@@ -146,9 +160,15 @@ internal static class ProcessControl
             }
         }
 
-        foreach (int child in tree)
+        // Descendants got SIGTERM with the root; give them a moment, then SIGKILL the ones left (e.g. reparented to init).
+        if (!await AllGoneAsync(tree, TimeSpan.FromSeconds(1)).ConfigureAwait(false))
         {
-            if (IsAlive(child)) Signal(child, SigKill);
+            foreach (int child in tree)
+            {
+                if (IsAlive(child)) Signal(child, SigKill);
+            }
+
+            await AllGoneAsync(tree, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
 
         // The output pipes close once every holder is gone; bounded in real time so a stray holder cannot hang a stop.

@@ -46,8 +46,8 @@ internal static partial class SupervisorLog
     [LoggerMessage(Base + 13, LogLevel.Warning, "{ModuleKey}: EdgeKit__MetricsPort {Port} is already in use; its health endpoint will not start")]
     public static partial void MetricsPortInUse(ILogger logger, string moduleKey, int port);
 
-    [LoggerMessage(Base + 14, LogLevel.Error, "Supervisor loop of {ModuleKey} failed")]
-    public static partial void LoopFailed(ILogger logger, string moduleKey, Exception exception);
+    [LoggerMessage(Base + 14, LogLevel.Error, "Supervisor loop of {ModuleKey} failed: {Error}")]
+    public static partial void LoopFailed(ILogger logger, string moduleKey, string error, Exception exception);
 
     [LoggerMessage(Base + 15, LogLevel.Information, "{ModuleKey} has desired status stopped; not started")]
     public static partial void NotStarted(ILogger logger, string moduleKey);
