@@ -24,32 +24,36 @@ internal static class ManifestSchemas
     public static List<(string Pointer, string Message)> Evaluate(string schemaName, JsonElement instance)
     {
         JsonSchema schema = Cache.GetOrAdd(schemaName, Load);
-        EvaluationResults results = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        EvaluationResults results = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical });
         var errors = new List<(string, string)>();
-        if (results.IsValid)
-        {
-            return errors;
-        }
-
         Collect(results, errors);
-        foreach (EvaluationResults detail in results.Details ?? [])
-        {
-            Collect(detail, errors);
-        }
-
         return errors;
     }
 
+    /// <summary>
+    /// Walks the hierarchical output and keeps only failures that make the document invalid: a subschema that failed
+    /// under a passing <c>oneOf</c>/<c>anyOf</c>/<c>not</c> is not a problem (the flat list output would include it).
+    /// </summary>
     private static void Collect(EvaluationResults result, List<(string, string)> errors)
     {
-        if (result.Errors is null)
+        if (result.IsValid)
         {
             return;
         }
 
-        foreach (KeyValuePair<string, string> error in result.Errors)
+        if (result.Errors is not null)
         {
-            errors.Add((result.InstanceLocation.ToString(), $"schema ({error.Key}): {error.Value}"));
+            foreach (KeyValuePair<string, string> error in result.Errors)
+            {
+                // JsonSchema.Net writes a const as escaped JSON inside quotes: Expected "\u0022docker\u0022".
+                string message = error.Value.Replace("\\u0022", string.Empty, StringComparison.Ordinal);
+                errors.Add((result.InstanceLocation.ToString(), $"schema ({error.Key}): {message}"));
+            }
+        }
+
+        foreach (EvaluationResults detail in result.Details ?? [])
+        {
+            Collect(detail, errors);
         }
     }
 

@@ -60,6 +60,7 @@ public static class ManifestValidator
     private sealed class Rules(string file, DeploymentManifest manifest, List<ManifestProblem> problems)
     {
         private readonly HashSet<string> reported = new(StringComparer.Ordinal);
+        private string? routesEntriesPath;
 
         public void Run()
         {
@@ -80,7 +81,7 @@ public static class ManifestValidator
             string? agentVersion = SchemaVersion(agent, agentPath, "$edgeAgent", ManifestSchemas.EdgeAgentVersions);
             string? hubVersion = SchemaVersion(hub, hubPath, "$edgeHub", ManifestSchemas.EdgeHubVersions);
             CheckModules(agent, agentPath, agentVersion);
-            CheckRoutes(agent, hub, hubPath);
+            CheckRoutes(agent, hub, hubPath, hubVersion);
 
             if (!legacy)
             {
@@ -153,12 +154,16 @@ public static class ManifestValidator
             }
         }
 
-        private void CheckRoutes(JsonObject? agent, JsonObject? hub, string hubPath)
+        private void CheckRoutes(JsonObject? agent, JsonObject? hub, string hubPath, string? hubVersion)
         {
             if (hub?["routes"] is not JsonObject routes)
             {
                 return;
             }
+
+            // The rules below check every route entry completely (form, priority, time to live, text), so schema
+            // errors inside an entry (e.g. the failed string branch of the 1.1 oneOf) would only repeat them.
+            routesEntriesPath = JsonPaths.Property(hubPath, "routes");
 
             var modules = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             if (agent?["modules"] is JsonObject declared)
@@ -183,6 +188,11 @@ public static class ManifestValidator
                         text = s;
                         break;
                     case JsonObject obj:
+                        if (hubVersion == "1.0")
+                        {
+                            Add(path, "$edgeHub schemaVersion 1.0 takes routes as strings; a route object (priority, timeToLiveSecs) needs 1.1 or later");
+                        }
+
                         textPath = JsonPaths.Property(path, "route");
                         text = Text(obj["route"]);
                         if (text is null)
@@ -293,7 +303,7 @@ public static class ManifestValidator
             foreach ((string pointer, string message) in ManifestSchemas.Evaluate(schemaName, element))
             {
                 string path = JsonPaths.FromPointer(basePath, pointer);
-                if (reported.Contains(path) || IsUnresolved(element, pointer))
+                if (reported.Contains(path) || IsUnresolved(element, pointer) || IsRouteEntry(path))
                 {
                     continue;
                 }
@@ -301,6 +311,10 @@ public static class ManifestValidator
                 problems.Add(new ManifestProblem(file, path, message));
             }
         }
+
+        private bool IsRouteEntry(string path) =>
+            routesEntriesPath is not null && path.Length > routesEntriesPath.Length && path.StartsWith(routesEntriesPath, StringComparison.Ordinal)
+            && path[routesEntriesPath.Length] is '.' or '[';
 
         private static bool IsUnresolved(JsonElement root, string pointer)
         {
