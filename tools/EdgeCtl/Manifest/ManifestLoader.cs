@@ -87,11 +87,11 @@ public static class ManifestLoader
                 string imagePath = JsonPaths.Property(JsonPaths.Property(JsonPaths.Property(sectionPath, module.Key), "settings"), "image");
                 resolvedImages.Add(imageNode);
                 moduleFolders[module.Key] = folder;
-                string root2 = isModuleDir ? manifestDirectory : modulesRoot;
-                if (!folders.TryGetValue(root2 + "\0" + folder, out ModuleDefinition? definition))
+                string lookupRoot = isModuleDir ? manifestDirectory : modulesRoot;
+                if (!folders.TryGetValue(lookupRoot + "\0" + folder, out ModuleDefinition? definition))
                 {
                     var missing = new List<string>();
-                    if (!ModuleDefinition.TryLoad(root2, folder, Variables, missing, out definition, out string? problem))
+                    if (!ModuleDefinition.TryLoad(lookupRoot, folder, Variables, missing, out definition, out string? problem))
                     {
                         found.Add(new ManifestProblem(manifestPath, imagePath, $"{image}: {problem}"));
                         continue;
@@ -102,7 +102,7 @@ public static class ManifestLoader
                         found.Add(new ManifestProblem(manifestPath, imagePath, $"{image}: variable {name} used by {Path.Combine(definition!.Directory, "module.json")} is not set (neither in the environment nor in {envFileDescription})"));
                     }
 
-                    folders[root2 + "\0" + folder] = definition!;
+                    folders[lookupRoot + "\0" + folder] = definition!;
                 }
 
                 definitions[module.Key] = definition!;
