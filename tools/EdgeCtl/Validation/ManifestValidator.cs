@@ -302,8 +302,9 @@ public static class ManifestValidator
             JsonElement element = JsonSerializer.SerializeToElement(instance);
             foreach ((string pointer, string message) in ManifestSchemas.Evaluate(schemaName, element))
             {
-                string path = JsonPaths.FromPointer(basePath, pointer);
-                if (reported.Contains(path) || IsUnresolved(element, pointer) || IsRouteEntry(path))
+                string path = PathOf(element, basePath, pointer, out JsonElement? value);
+                bool unresolved = value is { ValueKind: JsonValueKind.String } s && s.GetString()!.Contains("${", StringComparison.Ordinal);
+                if (reported.Contains(path) || unresolved || IsRouteEntry(path))
                 {
                     continue;
                 }
@@ -316,31 +317,35 @@ public static class ManifestValidator
             routesEntriesPath is not null && path.Length > routesEntriesPath.Length && path.StartsWith(routesEntriesPath, StringComparison.Ordinal)
             && path[routesEntriesPath.Length] is '.' or '[';
 
-        private static bool IsUnresolved(JsonElement root, string pointer)
+        /// <summary>
+        /// Turns a JSON pointer into a printed path, walking the instance so that array indexes print as <c>[0]</c>
+        /// rather than as a property named "0"; <paramref name="value"/> is the element found, if any.
+        /// </summary>
+        private static string PathOf(JsonElement root, string basePath, string pointer, out JsonElement? value)
         {
-            JsonElement current = root;
+            string path = basePath;
+            JsonElement? current = root;
             string trimmed = pointer.StartsWith('#') ? pointer[1..] : pointer;
             if (trimmed.Length > 0)
             {
                 foreach (string raw in trimmed[1..].Split('/'))
                 {
                     string segment = raw.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
-                    if (current.ValueKind == JsonValueKind.Object && current.TryGetProperty(segment, out JsonElement next))
+                    if (current is { ValueKind: JsonValueKind.Array } array && int.TryParse(segment, out int index) && index >= 0)
                     {
-                        current = next;
-                    }
-                    else if (current.ValueKind == JsonValueKind.Array && int.TryParse(segment, out int index) && index < current.GetArrayLength())
-                    {
-                        current = current[index];
+                        path = JsonPaths.Index(path, index);
+                        current = index < array.GetArrayLength() ? array[index] : null;
                     }
                     else
                     {
-                        return false;
+                        path = JsonPaths.Property(path, segment);
+                        current = current is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty(segment, out JsonElement next) ? next : null;
                     }
                 }
             }
 
-            return current.ValueKind == JsonValueKind.String && current.GetString()!.Contains("${", StringComparison.Ordinal);
+            value = current;
+            return path;
         }
 
         private void Add(string path, string message)
