@@ -429,12 +429,11 @@ public class ManifestValidatorTests
     }
 
     [Theory]
-    [InlineData(-1, true)]
     [InlineData(0, true)]
     [InlineData(86400, true)]
     [InlineData(-2, false)]
     [InlineData(-3600, false)]
-    public void Validate_RouteTimeToLive_NegativeOnlyMinusOne(int ttl, bool clean)
+    public void Validate_RouteTimeToLive_MustNotBeNegative(int ttl, bool clean)
     {
         JsonObject template = SampleTemplates.Minimal();
         SampleTemplates.Routes(template)["upstream"]!["timeToLiveSecs"] = ttl;
@@ -449,6 +448,18 @@ public class ManifestValidatorTests
         {
             Assert.Equal($"{Hub}.routes.upstream.timeToLiveSecs", Assert.Single(problems).JsonPath);
         }
+    }
+
+    [Fact]
+    public void Validate_RouteTimeToLiveMinusOne_FailsAsEdgeHubRejectsIt()
+    {
+        JsonObject template = SampleTemplates.Minimal();
+        SampleTemplates.Routes(template)["upstream"]!["timeToLiveSecs"] = -1;
+
+        ManifestProblem problem = Assert.Single(Validate(template));
+
+        Assert.Equal($"{Hub}.routes.upstream.timeToLiveSecs", problem.JsonPath);
+        Assert.Contains("-1 is rejected by edgeHub", problem.Message, StringComparison.Ordinal);
     }
 
     // --- robustness ----------------------------------------------------------------------------------------------

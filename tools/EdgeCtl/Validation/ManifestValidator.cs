@@ -207,9 +207,13 @@ public static class ManifestValidator
                             priority = Route.HighestPriority;
                         }
 
-                        if (obj["timeToLiveSecs"] is { } t && !TryInteger(t, out ttl, -1, int.MaxValue))
+                        // edgeHub's RouteSpec takes timeToLiveSecs as uint, so any negative value (-1 included) makes
+                        // it reject the whole configuration; 0 or leaving it out means the store's default.
+                        if (obj["timeToLiveSecs"] is { } t && !TryInteger(t, out ttl, 0, int.MaxValue))
                         {
-                            Add(JsonPaths.Property(path, "timeToLiveSecs"), $"timeToLiveSecs must be a non-negative integer or -1 (store default), not {t.ToJsonString()}");
+                            Add(JsonPaths.Property(path, "timeToLiveSecs"), t.ToJsonString() == "-1"
+                                ? "timeToLiveSecs -1 is rejected by edgeHub (it reads an unsigned integer); leave it out or use 0 for the store's default"
+                                : $"timeToLiveSecs must be a non-negative integer (0 = the store's default), not {t.ToJsonString()}");
                             ttl = 0;
                         }
 
