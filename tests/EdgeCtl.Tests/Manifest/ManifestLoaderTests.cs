@@ -275,4 +275,41 @@ public class ManifestLoaderTests
 
         Assert.Contains("cannot read the manifest", Assert.Single(problems).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Load_VariableInPropertyName_IsExpandedInPlace()
+    {
+        using var workspace = new TemplateWorkspace();
+        workspace.Environment["REGISTRY_NAME"] = "contoso";
+        JsonObject template = SampleTemplates.Minimal();
+        SampleTemplates.AgentDesired(template)["runtime"]!["settings"]!["registryCredentials"] = new JsonObject
+        {
+            ["${REGISTRY_NAME}"] = new JsonObject { ["username"] = "u", ["password"] = "p", ["address"] = "contoso.azurecr.io" },
+        };
+        string path = workspace.WriteManifest(template);
+
+        DeploymentManifest manifest = ManifestLoader.Load(path, workspace.Options(), out IReadOnlyList<ManifestProblem> problems);
+
+        Assert.Empty(problems);
+        JsonObject credentials = SampleTemplates.AgentDesired(manifest.Resolved)["runtime"]!["settings"]!["registryCredentials"]!.AsObject();
+        Assert.Equal("u", (string?)credentials["contoso"]!["username"]);
+        Assert.False(credentials.ContainsKey("${REGISTRY_NAME}"));
+    }
+
+    [Fact]
+    public void Load_LegacyModuleContentKey_IsReadLikeModulesContent()
+    {
+        using var workspace = new TemplateWorkspace();
+        JsonObject template = SampleTemplates.Minimal();
+        JsonNode content = template["modulesContent"]!;
+        template.Remove("modulesContent");
+        template["moduleContent"] = content;
+        string path = workspace.WriteManifest(template);
+
+        DeploymentManifest manifest = ManifestLoader.Load(path, workspace.Options(), out IReadOnlyList<ManifestProblem> problems);
+
+        Assert.Empty(problems);
+        Assert.Equal(2, manifest.Modules.Count);
+        Assert.Equal("1.2", (string?)manifest.EdgeHubDesired["schemaVersion"]);
+    }
 }
