@@ -59,15 +59,4 @@ public static class JsonPaths
 
         return true;
     }
-
-    internal static string Join(IEnumerable<string> names)
-    {
-        string path = Root;
-        foreach (string name in names)
-        {
-            path = Property(path, name);
-        }
-
-        return path;
-    }
 }

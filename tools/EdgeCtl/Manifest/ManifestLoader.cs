@@ -87,11 +87,11 @@ public static class ManifestLoader
                 string imagePath = JsonPaths.Property(JsonPaths.Property(JsonPaths.Property(sectionPath, module.Key), "settings"), "image");
                 resolvedImages.Add(imageNode);
                 moduleFolders[module.Key] = folder;
-                string root2 = isModuleDir ? manifestDirectory : modulesRoot;
-                if (!folders.TryGetValue(root2 + "\0" + folder, out ModuleDefinition? definition))
+                string lookupRoot = isModuleDir ? manifestDirectory : modulesRoot;
+                if (!folders.TryGetValue(lookupRoot + "\0" + folder, out ModuleDefinition? definition))
                 {
                     var missing = new List<string>();
-                    if (!ModuleDefinition.TryLoad(root2, folder, Variables, missing, out definition, out string? problem))
+                    if (!ModuleDefinition.TryLoad(lookupRoot, folder, Variables, missing, out definition, out string? problem))
                     {
                         found.Add(new ManifestProblem(manifestPath, imagePath, $"{image}: {problem}"));
                         continue;
@@ -102,7 +102,7 @@ public static class ManifestLoader
                         found.Add(new ManifestProblem(manifestPath, imagePath, $"{image}: variable {name} used by {Path.Combine(definition!.Directory, "module.json")} is not set (neither in the environment nor in {envFileDescription})"));
                     }
 
-                    folders[root2 + "\0" + folder] = definition!;
+                    folders[lookupRoot + "\0" + folder] = definition!;
                 }
 
                 definitions[module.Key] = definition!;
@@ -157,8 +157,10 @@ public static class ManifestLoader
         root = null;
         try
         {
-            JsonNode? node = JsonNode.Parse(text);
-            root = node as JsonObject;
+            // JsonNode.Parse throws (lazily, on first enumeration) for a repeated key; IoT Hub keeps the last one. Read a
+            // JsonDocument, which allows them, and build the nodes with last-wins; the validator reports the duplicates.
+            using JsonDocument document = JsonDocument.Parse(text);
+            root = ToNode(document.RootElement) as JsonObject;
             if (root is null)
             {
                 found.Add(new ManifestProblem(manifestPath, JsonPaths.Root, "the manifest must be a JSON object"));
@@ -184,6 +186,39 @@ public static class ManifestLoader
             string where = ex.LineNumber is long line ? $" (line {line + 1}, column {ex.BytePositionInLine.GetValueOrDefault() + 1})" : string.Empty;
             found.Add(new ManifestProblem(manifestPath, ex.Path ?? JsonPaths.Root, $"invalid JSON{where}: {reason}"));
             return false;
+        }
+    }
+
+    private static JsonNode? ToNode(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var obj = new JsonObject();
+                foreach (JsonProperty property in element.EnumerateObject())
+                {
+                    obj[property.Name] = ToNode(property.Value);
+                }
+
+                return obj;
+            case JsonValueKind.Array:
+                var array = new JsonArray();
+                foreach (JsonElement item in element.EnumerateArray())
+                {
+                    array.Add(ToNode(item));
+                }
+
+                return array;
+            case JsonValueKind.String:
+                return JsonValue.Create(element.GetString());
+            case JsonValueKind.True:
+                return JsonValue.Create(true);
+            case JsonValueKind.False:
+                return JsonValue.Create(false);
+            case JsonValueKind.Number:
+                return JsonValue.Create(element.Clone());
+            default:
+                return null;
         }
     }
 

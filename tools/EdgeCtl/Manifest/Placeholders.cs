@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace EdgeCtl.Manifest;
@@ -84,21 +83,5 @@ public static partial class Placeholders
         folder = dot < 0 ? rest : rest[..dot];
         platform = dot < 0 ? null : rest[(dot + 1)..];
         return folder.Length > 0 && (platform is null || platform.Length > 0);
-    }
-
-    internal static string Describe(IEnumerable<string> names)
-    {
-        var builder = new StringBuilder();
-        foreach (string name in names.Distinct(StringComparer.Ordinal))
-        {
-            if (builder.Length > 0)
-            {
-                builder.Append(", ");
-            }
-
-            builder.Append(name);
-        }
-
-        return builder.ToString();
     }
 }
