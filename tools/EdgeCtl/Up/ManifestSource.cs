@@ -1,4 +1,5 @@
 using EdgeCtl.Manifest;
+using EdgeCtl.Validation;
 
 namespace EdgeCtl.Up;
 
@@ -24,7 +25,8 @@ internal static class ManifestSource
             Platform = options.Platform,
             Environment = name => Environment.GetEnvironmentVariable(name) ?? local.GetValueOrDefault(name),
         };
-        var manifest = ManifestLoader.Load(options.Manifest, loadOptions, out var problems);
+        // The same rules as `edgectl validate`: a manifest that would not deploy does not run either.
+        var problems = ManifestValidator.Validate(options.Manifest, loadOptions, out var manifest);
         return (manifest, problems);
     }
 }
