@@ -82,4 +82,38 @@ public sealed class UpEndToEndTests
             }
         }
     }
+
+    [Fact]
+    public async Task Up_WithTwoDevices_RunsIndependentModulesTwinsAndRoutesPerDevice()
+    {
+        string state = Path.Combine(Path.GetTempPath(), "edgectl-fleet-" + Guid.NewGuid().ToString("N"));
+        string data = Path.Combine(AppContext.BaseDirectory, "TestData");
+        try
+        {
+            await using var up = new EdgeCtlProcess(state);
+            up.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e.env"), "--devices", "2");
+            foreach (string device in new[] { "edge-device-1", "edge-device-2" })
+            {
+                await up.WaitForTwinAsync(device, "TestReceiver", t => t["properties"]?["reported"]?["lastN"] is not null, BuildAndStart);
+            }
+
+            // A patch to one device's module twin reaches that module only.
+            Assert.NotNull(await up.PatchDesiredAsync("edge-device-2", "TestReceiver", new JsonObject { ["value"] = "only-2" }));
+            await up.WaitForTwinAsync("edge-device-2", "TestReceiver", t => (string?)t["properties"]?["reported"]?["echo"] == "only-2", TimeSpan.FromSeconds(30));
+            var other = await up.WaitForTwinAsync("edge-device-1", "TestReceiver", t => t["properties"]?["reported"]?["echo"] is not null, TimeSpan.FromSeconds(30));
+            Assert.Equal("initial", (string?)other["properties"]!["reported"]!["echo"]);
+            Assert.Equal(0, await up.TerminateAsync(TimeSpan.FromSeconds(60)));
+            Assert.Empty(ModuleProcesses(state));
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(state, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
 }
