@@ -1,3 +1,4 @@
+using EdgeCtl.Supervisor;
 using EdgeCtl.Up;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,8 +24,8 @@ public sealed class AzuriteProcessTests
             var response = await http.GetAsync(new Uri($"http://127.0.0.1:{azurite.BlobPort}/devstoreaccount1?comp=list"));
             Assert.Contains("x-ms-request-id", response.Headers.Select(h => h.Key), StringComparer.OrdinalIgnoreCase);
             Assert.Contains($"BlobEndpoint=http://127.0.0.1:{azurite.BlobPort}/devstoreaccount1", azurite.ConnectionString, StringComparison.Ordinal);
-            Assert.False(AzuriteProcess.IsFree(azurite.QueuePort));
-            Assert.False(AzuriteProcess.IsFree(azurite.TablePort));
+            Assert.False(HealthProbe.IsFree(azurite.QueuePort));
+            Assert.False(HealthProbe.IsFree(azurite.TablePort));
         }
 
         Assert.False(Directory.Exists($"/proc/{pid}"), "Azurite still runs after dispose");

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using EdgeCtl.Supervisor;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeCtl.Up;
@@ -48,12 +47,12 @@ public sealed class AzuriteProcess : IAsyncDisposable
     public async Task StartAsync(string script, string dataDirectory, int blobPort, int queuePort, int tablePort, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(dataDirectory);
-        BlobPort = blobPort == 0 ? FreePort() : blobPort;
-        QueuePort = queuePort == 0 ? FreePort() : queuePort;
-        TablePort = tablePort == 0 ? FreePort() : tablePort;
+        BlobPort = blobPort == 0 ? HealthProbe.FreePort() : blobPort;
+        QueuePort = queuePort == 0 ? HealthProbe.FreePort() : queuePort;
+        TablePort = tablePort == 0 ? HealthProbe.FreePort() : tablePort;
         foreach (int port in new[] { BlobPort, QueuePort, TablePort })
         {
-            if (!IsFree(port))
+            if (!HealthProbe.IsFree(port))
             {
                 throw new InvalidOperationException($"Azurite: port {port} is already in use (pass other --azurite-port values or stop what holds it)");
             }
@@ -85,7 +84,7 @@ public sealed class AzuriteProcess : IAsyncDisposable
                 throw new InvalidOperationException($"Azurite exited at start with code {_process.ExitCode}");
             }
 
-            if (!IsFree(BlobPort) && !IsFree(QueuePort) && !IsFree(TablePort))
+            if (!HealthProbe.IsFree(BlobPort) && !HealthProbe.IsFree(QueuePort) && !HealthProbe.IsFree(TablePort))
             {
                 return;
             }
@@ -120,26 +119,5 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
 
         process.Dispose();
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    internal static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }

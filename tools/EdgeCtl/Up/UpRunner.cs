@@ -61,12 +61,12 @@ public static class UpRunner
         // edgectl handles SIGINT/SIGTERM itself (modules first, then the hub); the console lifetime would stop the hub
         // underneath the modules and end the process before they are down.
         builder.Services.AddSingleton<IHostLifetime, ManualLifetime>();
-        int mqttPort = options.MqttPort == 0 ? AzuriteProcess.FreePort() : options.MqttPort;
-        int tlsPort = options.TlsPort == 0 ? AzuriteProcess.FreePort() : options.TlsPort;
-        int httpPort = options.HttpPort == 0 ? AzuriteProcess.FreePort() : options.HttpPort;
+        int mqttPort = options.MqttPort == 0 ? HealthProbe.FreePort() : options.MqttPort;
+        int tlsPort = options.TlsPort == 0 ? HealthProbe.FreePort() : options.TlsPort;
+        int httpPort = options.HttpPort == 0 ? HealthProbe.FreePort() : options.HttpPort;
         foreach (var (what, port) in new[] { ("MQTT (--mqtt-port)", mqttPort), ("MQTT over TLS (--tls-port)", tlsPort), ("HTTP API (--http-port)", httpPort) })
         {
-            if (port > 0 && !AzuriteProcess.IsFree(port))
+            if (port > 0 && !HealthProbe.IsFree(port))
             {
                 await error.WriteLineAsync($"edgectl up: port {port} for the hub's {what} is already in use; stop what holds it or pass another port").ConfigureAwait(false);
                 return 1;
