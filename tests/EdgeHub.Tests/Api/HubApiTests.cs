@@ -134,6 +134,37 @@ public sealed class HubApiTests : IAsyncLifetime
         Assert.Contains("edge_hub_store_appended_total", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TwinQuery_ByTags_ReturnsOnlyMatchingModuleTwins()
+    {
+        foreach (var (module, site) in new[] { ("receiver", "plant-a"), ("sender", "plant-b") })
+        {
+            using var patch = new HttpRequestMessage(HttpMethod.Patch, $"twins/dev1/modules/{module}") { Content = new StringContent($"{{\"tags\":{{\"site\":\"{site}\",\"ring\":1}}}}") };
+            patch.Headers.TryAddWithoutValidation("Authorization", ServiceToken());
+            Assert.Equal(HttpStatusCode.OK, (await _http.SendAsync(patch)).StatusCode);
+        }
+
+        var results = await QueryAsync("SELECT * FROM devices.modules WHERE tags.site = 'plant-a' AND tags.ring < 2");
+        var only = Assert.Single(results!.AsArray());
+        Assert.Equal("receiver", only!["moduleId"]!.GetValue<string>());
+        Assert.Equal(2, (await QueryAsync("SELECT * FROM devices.modules"))!.AsArray().Count);
+        Assert.Empty((await QueryAsync("SELECT * FROM devices.modules WHERE properties.desired.threshold = 5 AND moduleId = 'sender'"))!.AsArray());
+        Assert.Single((await QueryAsync("SELECT * FROM devices.modules WHERE properties.desired.threshold = 5"))!.AsArray());
+
+        using var bad = new HttpRequestMessage(HttpMethod.Post, "devices/query") { Content = new StringContent("{\"query\":\"SELECT * FROM devices WHERE\"}") };
+        bad.Headers.TryAddWithoutValidation("Authorization", ServiceToken());
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.SendAsync(bad)).StatusCode);
+    }
+
+    private async Task<JsonNode?> QueryAsync(string query)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "devices/query") { Content = new StringContent(new JsonObject { ["query"] = query }.ToJsonString()) };
+        request.Headers.TryAddWithoutValidation("Authorization", ServiceToken());
+        var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync());
+    }
+
     private string ServiceToken()
     {
         var identities = JsonNode.Parse(File.ReadAllText(Path.Combine(_hub.State, "hub", "identities.json")))!;

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using EdgeHub.Diagnostics;
 using EdgeHub.Hosting;
 using EdgeHub.Mqtt;
+using EdgeHub.Twin;
 using EdgeKit.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -77,9 +78,11 @@ public static class HubApi
                 return BadRequest(hub, 400004, "body is not JSON: " + ex.Message);
             }
 
-            if (body?["properties"]?["desired"] is not JsonObject desired)
+            var desired = body?["properties"]?["desired"] as JsonObject;
+            var tags = body?["tags"] as JsonObject;
+            if (desired is null && tags is null)
             {
-                return BadRequest(hub, 400004, "body must be an object with properties.desired");
+                return BadRequest(hub, 400004, "body must be an object with properties.desired and/or tags");
             }
 
             if (!hub.Twins.TryGet(deviceId, moduleId, out _))
@@ -87,7 +90,16 @@ public static class HubApi
                 return Results.Json(new ErrorBody(404010, $"module {deviceId}/{moduleId} not found"), HubJsonContext.Default.ErrorBody, statusCode: 404);
             }
 
-            hub.Twins.PatchDesired(deviceId, moduleId, desired);
+            if (tags is not null)
+            {
+                hub.Twins.PatchTags(deviceId, moduleId, tags);
+            }
+
+            if (desired is not null)
+            {
+                hub.Twins.PatchDesired(deviceId, moduleId, desired);
+            }
+
             return TwinResult(hub, deviceId, moduleId);
         });
 
@@ -118,6 +130,46 @@ public static class HubApi
             var response = new JsonObject { ["status"] = result.Status, ["payload"] = result.Payload?.DeepClone() };
             int httpStatus = result.Status is 404 or 504 && result.Payload?["errorCode"] is not null ? result.Status : 200;
             return Results.Text(response.ToJsonString(), "application/json", statusCode: httpStatus);
+        });
+
+        // IoT Hub's query API over module twins: POST /devices/query {"query": "SELECT * FROM devices.modules WHERE tags.x = 'y'"}.
+        app.MapPost("/devices/query", async (HttpContext http) =>
+        {
+            if (!Authorized(http, hub, logger, time))
+            {
+                return Unauthorized(hub);
+            }
+
+            string? text;
+            try
+            {
+                text = (await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false))?["query"]?.GetValue<string>();
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+            {
+                return BadRequest(hub, 400004, "body must be {\"query\": \"...\"}: " + ex.Message);
+            }
+
+            TwinQuery query;
+            try
+            {
+                query = TwinQuery.Parse(text ?? "");
+            }
+            catch (Exception ex) when (ex is FormatException or EdgeHub.Routing.RouteSyntaxException)
+            {
+                return BadRequest(hub, 400004, "query not supported: " + ex.Message);
+            }
+
+            var result = new JsonArray();
+            foreach (var (deviceId, moduleId) in hub.Twins.Modules)
+            {
+                if (TwinDocument(hub, deviceId, moduleId) is { } twin && query.Matches(twin))
+                {
+                    result.Add(twin);
+                }
+            }
+
+            return Results.Text(result.ToJsonString(), "application/json");
         });
 
         // Workload API (iotedged): POST /modules/{m}/genid/{g}/sign?api-version=2018-06-28, served per device under /workload/{device}.
@@ -231,31 +283,34 @@ public static class HubApi
         return Results.Json(new ErrorBody(code, message), HubJsonContext.Default.ErrorBody, statusCode: 400);
     }
 
-    private static IResult TwinResult(EdgeHubServer hub, string deviceId, string moduleId)
+    private static IResult TwinResult(EdgeHubServer hub, string deviceId, string moduleId) =>
+        TwinDocument(hub, deviceId, moduleId) is { } document
+            ? Results.Text(document.ToJsonString(), "application/json")
+            : Results.Json(new ErrorBody(404010, $"module {deviceId}/{moduleId} not found"), HubJsonContext.Default.ErrorBody, statusCode: 404);
+
+    /// <summary>A module twin in IoT Hub's service shape.</summary>
+    private static JsonObject? TwinDocument(EdgeHubServer hub, string deviceId, string moduleId)
     {
         if (!hub.Twins.TryGet(deviceId, moduleId, out var twin))
         {
-            return Results.Json(new ErrorBody(404010, $"module {deviceId}/{moduleId} not found"), HubJsonContext.Default.ErrorBody, statusCode: 404);
+            return null;
         }
 
-        JsonObject document;
         lock (twin)
         {
             var desired = (JsonObject)twin.Desired.DeepClone();
             desired["$version"] = twin.DesiredVersion;
             var reported = (JsonObject)twin.Reported.DeepClone();
             reported["$version"] = twin.ReportedVersion;
-            document = new JsonObject
+            return new JsonObject
             {
                 ["deviceId"] = deviceId,
                 ["moduleId"] = moduleId,
                 ["etag"] = "AAAAAAAAAA" + twin.DesiredVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["version"] = twin.DesiredVersion + twin.ReportedVersion,
-                ["tags"] = twin.Tags?.DeepClone(),
+                ["tags"] = twin.Tags?.DeepClone() ?? new JsonObject(),
                 ["properties"] = new JsonObject { ["desired"] = desired, ["reported"] = reported },
             };
         }
-
-        return Results.Text(document.ToJsonString(), "application/json");
     }
 }

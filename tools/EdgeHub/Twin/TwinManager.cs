@@ -120,6 +120,36 @@ public sealed class TwinManager
         return version;
     }
 
+    /// <summary>Every module twin, as (device, module).</summary>
+    public IEnumerable<(string DeviceId, string ModuleId)> Modules
+    {
+        get
+        {
+            foreach (string key in _twins.Keys)
+            {
+                int slash = key.IndexOf('/', StringComparison.Ordinal);
+                yield return (key[..slash], key[(slash + 1)..]);
+            }
+        }
+    }
+
+    /// <summary>Merges a tags patch (service side only; modules never see tags).</summary>
+    public void PatchTags(string deviceId, string moduleId, JsonObject patch)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        if (!TryGet(deviceId, moduleId, out var twin))
+        {
+            throw new KeyNotFoundException($"module {deviceId}/{moduleId} is not known to this hub");
+        }
+
+        lock (twin)
+        {
+            twin.Tags ??= [];
+            Merge(twin.Tags, patch);
+            Save(deviceId, moduleId, twin);
+        }
+    }
+
     /// <summary>Merges a reported patch sent by the module and returns the new reported version.</summary>
     public long PatchReported(string deviceId, string moduleId, JsonObject patch)
     {
