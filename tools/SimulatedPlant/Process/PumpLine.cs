@@ -66,6 +66,9 @@ public sealed class PumpLine
     /// <summary>The latest snapshot; cheap, lock-free.</summary>
     public PlantSnapshot Current => Volatile.Read(ref _current);
 
+    /// <summary>Rated speed in rpm.</summary>
+    public double NominalSpeedRpm => _options.NominalSpeedRpm;
+
     /// <summary>Speed set point in rpm (0 stops the pump). Clamped to 0..1.2 × rated.</summary>
     public double SpeedSetpoint
     {
