@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SimulatedPlant.Modbus;
@@ -220,6 +221,9 @@ public sealed class PlantHost : IAsyncDisposable
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(PlantHost).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
+
+        // The plant is embedded in other processes (edgectl): their owner handles SIGINT/SIGTERM, not the control API.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.AddSingleton(_loggerFactory);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PlantJsonContext.Default));
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, _options.ControlPort));
@@ -272,5 +276,12 @@ public sealed class PlantHost : IAsyncDisposable
             return Results.Ok(GetState());
         });
         return app;
+    }
+
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -32,7 +32,7 @@ public sealed record PlantState
 public sealed record PlantError(string Error, IReadOnlyList<string> Allowed);
 
 /// <summary>Source-generated JSON for the control API (server and `edgectl plant`).</summary>
-[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(PlantState))]
 [JsonSerializable(typeof(PlantError))]
 public sealed partial class PlantJsonContext : JsonSerializerContext;
