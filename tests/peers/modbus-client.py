@@ -36,7 +36,7 @@ def run(client, unit, op):
     elif fc == 16:
         r = client.write_registers(a, op["values"], slave=unit)
     elif fc == 7:
-        r = client.execute(ReadExceptionStatusRequest(slave=unit))
+        r = client.execute(ReadExceptionStatusRequest(unit=unit))
     else:
         return {"error": "unsupported op %r" % fc}
     if isinstance(r, ExceptionResponse):
