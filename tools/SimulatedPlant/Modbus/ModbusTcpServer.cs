@@ -123,6 +123,7 @@ public sealed class ModbusTcpServer : IAsyncDisposable
             if (_connections.Count >= _options.MaxConnections)
             {
                 PlantLog.ModbusConnectionRejected(_logger, _options.MaxConnections);
+                PlantMetrics.ModbusConnectionsClosed.Add(1);
                 client.Dispose();
                 continue;
             }
@@ -184,6 +185,7 @@ public sealed class ModbusTcpServer : IAsyncDisposable
                             await stream.WriteAsync(send.AsMemory(0, pending), ct).ConfigureAwait(false);
                         }
 
+                        PlantMetrics.ModbusConnectionsClosed.Add(1);
                         PlantLog.ModbusFrameRejected(_logger, ((IPEndPoint?)client.Client.RemoteEndPoint)?.ToString() ?? "?");
                         return;
                     }
@@ -191,6 +193,11 @@ public sealed class ModbusTcpServer : IAsyncDisposable
                     consumed += frameLength;
                     pending += responseLength;
                     Interlocked.Increment(ref _requests);
+                    PlantMetrics.ModbusRequests.Add(1);
+                    if ((send[pending - responseLength + ModbusLimits.MbapHeaderLength] & 0x80) != 0)
+                    {
+                        PlantMetrics.ModbusExceptions.Add(1);
+                    }
 
                     // Pipelined requests are answered in one write; flush before the send buffer could overflow.
                     if (SendBufferLength - pending < ModbusLimits.MaxAduLength)
