@@ -65,8 +65,9 @@ public sealed class OpcUaPlantServerTests(OpcUaPlantServerFixture fixture) : ICl
 
         var temperature = NodeOpcUaPeer.Value(read, "ns=1;s=PumpLine.temperature");
         Assert.Equal("Good", temperature.GetProperty("status").GetString());
-        Assert.Equal(snapshot[PlantSignal.Temperature], temperature.GetProperty("value").GetDouble(), precision: 5);
-        Assert.Equal(snapshot[PlantSignal.VibrationRms], NodeOpcUaPeer.Value(read, "ns=1;s=PumpLine.vibration.rms").GetProperty("value").GetDouble(), precision: 5);
+        // The JSON line carries 6 decimals.
+        Assert.Equal(snapshot[PlantSignal.Temperature], temperature.GetProperty("value").GetDouble(), tolerance: 1e-6);
+        Assert.Equal(snapshot[PlantSignal.VibrationRms], NodeOpcUaPeer.Value(read, "ns=1;s=PumpLine.vibration.rms").GetProperty("value").GetDouble(), tolerance: 1e-6);
         Assert.Equal("bearing", NodeOpcUaPeer.Value(read, "ns=1;s=PumpLine.faults").GetProperty("value").GetString());
         Assert.Equal("°C", read.GetProperty("units").GetProperty("ns=1;s=PumpLine.temperature").GetString());
         Assert.Equal("mm/s", read.GetProperty("units").GetProperty("ns=1;s=PumpLine.vibration.rms").GetString());

@@ -237,8 +237,9 @@ public sealed class PumpLine
         double bearing = Severity(PlantFault.Bearing, 30);
         Hydraulics h = ComputeHydraulics(_speed, cavitation);
 
-        // Measurement noise: seeded by (seed, step) so a snapshot is reproducible on its own.
-        var noise = new Random(HashCode.Combine(_options.Seed, _step));
+        // Measurement noise: seeded by (seed, step) so a snapshot is reproducible on its own, across processes too
+        // (HashCode.Combine would not do: it is randomized per process).
+        var noise = new Random(StepSeed(_options.Seed, _step));
         values[(int)PlantSignal.Speed] = _speed + Gaussian(noise, 1.0);
         values[(int)PlantSignal.Temperature] = _temperature + Gaussian(noise, 0.05);
         values[(int)PlantSignal.Pressure] = h.Pressure + Gaussian(noise, 0.01 + (0.15 * cavitation));
@@ -371,6 +372,16 @@ public sealed class PumpLine
         }
 
         return 2 * Math.Sqrt((re * re) + (im * im)) / windowSum;
+    }
+
+    /// <summary>SplitMix64 finalizer over (seed, step): a stable, well-mixed 31-bit seed.</summary>
+    internal static int StepSeed(int seed, long step)
+    {
+        ulong z = unchecked(((ulong)(uint)seed << 32) ^ (ulong)step) + 0x9E3779B97F4A7C15UL;
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        z ^= z >> 31;
+        return (int)(z & 0x7FFFFFFF);
     }
 
     private static double Gaussian(Random random, double sigma)
