@@ -168,17 +168,16 @@ public sealed class PlantModbusMap : IModbusDataModel
             return ModbusExceptionCode.IllegalDataAddress;
         }
 
+        // Only changes touch the model: rewriting a coil's current state keeps the snapshot (and allocates nothing).
         for (int i = 0; i < values.Length; i++)
         {
             var fault = (PlantFault)(address - FaultCoilBase + i);
-            if (values[i])
+            bool active = _line.Current.HasFault(fault);
+            if (values[i] && !active)
             {
-                if (!_line.Current.HasFault(fault))
-                {
-                    _line.InjectFault(fault);
-                }
+                _line.InjectFault(fault);
             }
-            else
+            else if (!values[i] && active)
             {
                 _line.ClearFault(fault);
             }
