@@ -9,6 +9,8 @@ internal static class PlantEventIds
     public const int ModbusAcceptFailed = 7101;
     public const int ModbusConnectionRejected = 7102;
     public const int ModbusFrameRejected = 7103;
+    public const int ModbusConnectionFailed = 7104;
+    public const int ModbusStopTimedOut = 7105;
     public const int OpcUaStarting = 7120;
     public const int OpcUaStarted = 7121;
     public const int OpcUaStartFailed = 7122;
@@ -34,6 +36,12 @@ internal static partial class PlantLog
 
     [LoggerMessage(PlantEventIds.ModbusFrameRejected, LogLevel.Debug, "Modbus TCP connection from {Remote} closed: invalid MBAP header")]
     public static partial void ModbusFrameRejected(ILogger logger, string remote);
+
+    [LoggerMessage(PlantEventIds.ModbusConnectionFailed, LogLevel.Error, "Modbus TCP connection failed")]
+    public static partial void ModbusConnectionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(PlantEventIds.ModbusStopTimedOut, LogLevel.Warning, "Modbus TCP server stop timed out with {Connections} connections still closing")]
+    public static partial void ModbusStopTimedOut(ILogger logger, int connections);
 
     [LoggerMessage(PlantEventIds.OpcUaStarting, LogLevel.Information, "Starting OPC UA plant server on port {Port}: {Script}")]
     public static partial void OpcUaStarting(ILogger logger, int port, string script);

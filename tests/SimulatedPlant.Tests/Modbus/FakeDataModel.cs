@@ -17,6 +17,9 @@ internal sealed class FakeDataModel : IModbusDataModel
 
     public ModbusExceptionCode Failure { get; set; }
 
+    /// <summary>Makes the next calls throw, as a broken data model would.</summary>
+    public bool Throw { get; set; }
+
     public ModbusExceptionCode ReadCoils(ushort address, Span<bool> values) => Read(Coils, address, values);
 
     public ModbusExceptionCode ReadDiscreteInputs(ushort address, Span<bool> values) => Read(DiscreteInputs, address, values);
@@ -31,6 +34,11 @@ internal sealed class FakeDataModel : IModbusDataModel
 
     private ModbusExceptionCode Read<T>(T[] table, ushort address, Span<T> values)
     {
+        if (Throw)
+        {
+            throw new InvalidOperationException("broken model");
+        }
+
         if (Failure != ModbusExceptionCode.None)
         {
             return Failure;

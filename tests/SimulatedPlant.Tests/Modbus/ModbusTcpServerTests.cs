@@ -258,6 +258,22 @@ public sealed class ModbusTcpServerTests : IAsyncLifetime, IAsyncDisposable
     }
 
     [Fact]
+    public async Task ThrowingDataModel_ClosesThatConnection_AndServerKeepsServing()
+    {
+        _model.Throw = true;
+        using (TcpClient broken = await ConnectAsync())
+        {
+            await broken.GetStream().WriteAsync(Adu(1, 1, 0x03, 0x00, 0x00, 0x00, 0x01));
+            Assert.Null(await ReadAduAsync(broken.GetStream()));
+        }
+
+        _model.Throw = false;
+        using TcpClient healthy = await ConnectAsync();
+        await healthy.GetStream().WriteAsync(Adu(2, 1, 0x03, 0x00, 0x00, 0x00, 0x01));
+        Assert.NotNull(await ReadAduAsync(healthy.GetStream()));
+    }
+
+    [Fact]
     public async Task StopAsync_ClosesClients_AndIsSafeTwice()
     {
         using TcpClient client = await ConnectAsync();

@@ -92,7 +92,15 @@ public sealed class ModbusTcpServer : IAsyncDisposable
         }
 
         Task[] tasks = [.. _connections.Values.Select(c => c.Task), _acceptLoop ?? Task.CompletedTask];
-        await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Bounded shutdown: sockets are closed already; a task still unwinding is left to finish on its own.
+            PlantLog.ModbusStopTimedOut(_logger, _connections.Count);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -220,6 +228,11 @@ public sealed class ModbusTcpServer : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             // The peer went away or the server is stopping; nothing to answer.
+        }
+        catch (Exception ex)
+        {
+            // A data model that throws costs this connection only; the server keeps accepting.
+            PlantLog.ModbusConnectionFailed(_logger, ex);
         }
         finally
         {
