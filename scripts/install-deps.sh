@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+# pymodbus is the Modbus TCP client peer of the SimulatedPlant tests (run with /usr/bin/python3).
+/usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1 || need+=(python3-pymodbus)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
@@ -16,5 +19,10 @@ pkill -x mosquitto >/dev/null 2>&1 || true
 # npm packages (Azurite) into the repository, never global.
 if [ ! -d node_modules/azurite ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# node-opcua for the simulated plant's OPC UA server; npm ci only when node_modules is missing or older than the lock file.
+opcua=tools/SimulatedPlant/opcua
+if [ ! -f "$opcua/node_modules/.package-lock.json" ] || [ "$opcua/package-lock.json" -nt "$opcua/node_modules/.package-lock.json" ]; then
+  (cd "$opcua" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 dotnet restore EdgeSolution.sln -nologo -v:q
