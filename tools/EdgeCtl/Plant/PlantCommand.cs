@@ -43,12 +43,31 @@ internal static class PlantCommand
             string? s = parseResult.GetValue(signal);
             using var http = new HttpClient { BaseAddress = new Uri(parseResult.GetValue(url)!), Timeout = TimeSpan.FromSeconds(10) };
             string path = s is null ? $"plant/faults/{Uri.EscapeDataString(k)}" : $"plant/faults/{Uri.EscapeDataString(k)}?signal={Uri.EscapeDataString(s)}";
-            using HttpResponseMessage response = string.Equals(k, "clear", StringComparison.OrdinalIgnoreCase)
-                ? await http.DeleteAsync(new Uri("plant/faults", UriKind.Relative), ct)
-                : await http.PostAsync(new Uri(path, UriKind.Relative), content: null, ct);
-            return await PrintAsync(response, ct);
+            return await CallAsync(http, () => string.Equals(k, "clear", StringComparison.OrdinalIgnoreCase)
+                ? http.DeleteAsync(new Uri("plant/faults", UriKind.Relative), ct)
+                : http.PostAsync(new Uri(path, UriKind.Relative), content: null, ct), ct);
         });
         return command;
+    }
+
+    /// <summary>Calls the plant's control API; an unreachable plant is a clear message and exit code 1, not a stack trace.</summary>
+    private static async Task<int> CallAsync(HttpClient http, Func<Task<HttpResponseMessage>> call, CancellationToken ct)
+    {
+        try
+        {
+            using HttpResponseMessage response = await call();
+            return await PrintAsync(response, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            await Console.Error.WriteLineAsync($"edgectl plant: the plant's control API at {http.BaseAddress} is not reachable ({ex.Message}); is `edgectl up` or `edgectl plant run` running?");
+            return 1;
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync($"edgectl plant: the plant's control API at {http.BaseAddress} did not answer within {http.Timeout.TotalSeconds} s");
+            return 1;
+        }
     }
 
     private static Command CreateStatus()
@@ -59,8 +78,7 @@ internal static class PlantCommand
         command.SetAction(async (parseResult, ct) =>
         {
             using var http = new HttpClient { BaseAddress = new Uri(parseResult.GetValue(url)!), Timeout = TimeSpan.FromSeconds(10) };
-            using HttpResponseMessage response = await http.GetAsync(new Uri("plant", UriKind.Relative), ct);
-            return await PrintAsync(response, ct);
+            return await CallAsync(http, () => http.GetAsync(new Uri("plant", UriKind.Relative), ct), ct);
         });
         return command;
     }

@@ -141,7 +141,7 @@ public static class UpRunner
             }
         }
 
-        await using var plant = options.Plant ? await PlantRunner.TryStartAsync(options, state, peers, pids, logger, cancellationToken).ConfigureAwait(false) : null;
+        await using var plant = options.Plant ? await PlantRunner.TryStartAsync(options, state, peers, pids, logger, loggerFactory, cancellationToken).ConfigureAwait(false) : null;
 
         var launches = new List<ModuleLaunch>();
         foreach (var device in hubConfiguration.Devices)
