@@ -96,6 +96,41 @@ internal sealed class EdgeCtlProcess : IAsyncDisposable
         throw new TimeoutException($"twin {deviceId}/{moduleId} never satisfied the condition; last: {last?.ToJsonString()}\n{OutputText()}");
     }
 
+    /// <summary>Waits for a `--json` status line that satisfies <paramref name="condition"/>.</summary>
+    public async Task<JsonNode> WaitForStatusAsync(Func<JsonNode, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        int scanned = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(HasExited, "edgectl exited: " + OutputText());
+            string[] lines;
+            lock (Output)
+            {
+                lines = Output.ToString().Split('\n');
+            }
+
+            for (; scanned < lines.Length - 1; scanned++)
+            {
+                string line = lines[scanned].Trim();
+                if (!line.StartsWith("{\"time\"", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var status = JsonNode.Parse(line)!;
+                if (condition(status))
+                {
+                    return status;
+                }
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException("no status line satisfied the condition\n" + OutputText());
+    }
+
     public Task<JsonNode?> PatchDesiredAsync(string deviceId, string moduleId, JsonObject desired) =>
         SendAsync(HttpMethod.Patch, $"twins/{deviceId}/modules/{moduleId}", new JsonObject { ["properties"] = new JsonObject { ["desired"] = desired } });
 

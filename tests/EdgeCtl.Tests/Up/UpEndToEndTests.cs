@@ -116,4 +116,45 @@ public sealed class UpEndToEndTests
             }
         }
     }
+
+    [Fact]
+    public async Task Up_ModuleThatExitsWithAnError_IsRestartedByItsOnFailurePolicyWithBackoff()
+    {
+        string state = Path.Combine(Path.GetTempPath(), "edgectl-crash-" + Guid.NewGuid().ToString("N"));
+        string data = Path.Combine(AppContext.BaseDirectory, "TestData");
+        try
+        {
+            await using var up = new EdgeCtlProcess(state);
+
+            // TestSender sends n = 0, 1, 2 and exits with code 3; on-failure restarts it after edgeAgent's 10 s cool-off.
+            up.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e-crash.env"));
+            var status = await up.WaitForStatusAsync(s => ModuleRow(s, "TestSender")?["restarts"]?.GetValue<int>() >= 1 && (string?)ModuleRow(s, "TestSender")?["state"] is "Running" or "Exited" or "Backoff", BuildAndStart);
+            Assert.True(ModuleRow(status, "TestSender")!["restarts"]!.GetValue<int>() >= 1);
+            Assert.Equal("Running", (string?)ModuleRow(status, "TestReceiver")!["state"]);
+            Assert.Equal(0, await up.TerminateAsync(TimeSpan.FromSeconds(60)));
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(state, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static JsonNode? ModuleRow(JsonNode status, string module)
+    {
+        foreach (var row in status["modules"]!.AsArray())
+        {
+            if ((string?)row!["module"] == module)
+            {
+                return row;
+            }
+        }
+
+        return null;
+    }
 }
