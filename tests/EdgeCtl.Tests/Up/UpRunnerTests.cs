@@ -57,4 +57,23 @@ public sealed class UpRunnerTests
         File.Delete(env);
         Directory.Delete(state, recursive: true);
     }
+
+    [Fact]
+    public async Task Up_OnAStateFolderAnotherRunHolds_RefusesWithoutTouchingIt()
+    {
+        string state = Path.Combine(Path.GetTempPath(), "edgectl-busy-" + Guid.NewGuid().ToString("N"));
+        await using (var held = EdgeHub.Storage.MessageStore.Open(new EdgeHub.Storage.MessageStoreOptions { Directory = Path.Combine(state, "hub", "store") }))
+        {
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+
+            int code = await UpRunner.RunAsync(Options(state, 0), output, error, CancellationToken.None);
+
+            Assert.Equal(1, code);
+            Assert.Contains("is in use", error.ToString(), StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(state, "pids.json")));
+        }
+
+        Directory.Delete(state, recursive: true);
+    }
 }

@@ -91,7 +91,17 @@ public static class UpRunner
         builder.Services.AddLocalHub(hubOptions, hubConfiguration);
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, httpPort));
         await using var app = builder.Build();
-        app.MapLocalHub();
+        try
+        {
+            // Opens the store, which holds `store.lock`: from here on this run owns the state folder.
+            app.MapLocalHub();
+        }
+        catch (EdgeHub.Storage.MessageStoreException ex)
+        {
+            await error.WriteLineAsync($"edgectl up: the state folder {state} is in use or damaged: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var logger = loggerFactory.CreateLogger("edgectl");
         foreach (var (pid, what) in ProcessFile.StopLeftovers(state))
