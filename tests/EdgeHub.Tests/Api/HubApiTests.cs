@@ -132,6 +132,8 @@ public sealed class HubApiTests : IAsyncLifetime
         Assert.Contains("edge_hub_messages_received_total", text, StringComparison.Ordinal);
         Assert.Contains("edge_hub_messages_rejected_total{reason=\"unknown_topic\"}", text, StringComparison.Ordinal);
         Assert.Contains("edge_hub_store_appended_total", text, StringComparison.Ordinal);
+        Assert.Contains("edge_hub_route_messages_total{device=\"dev1\",route=\"toCloud\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("edge_hub_endpoint_pending{endpoint=\"dev1/modules/receiver/inputs/in1\"}", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -25,6 +25,13 @@ public sealed class HubMetrics : IDisposable
 
     public Meter Meter => _meter;
 
+    /// <summary>Publishes messages per route and the backlog per endpoint (observed at collection time).</summary>
+    public void ObserveRoutesAndEndpoints(Func<IEnumerable<Measurement<long>>> routeMessages, Func<IEnumerable<Measurement<long>>> endpointPending)
+    {
+        _meter.CreateObservableCounter("edge_hub_route_messages_total", routeMessages, description: "Messages each route delivered into its endpoint, by device and route.");
+        _meter.CreateObservableGauge("edge_hub_endpoint_pending", endpointPending, description: "Messages stored for an endpoint and not yet acknowledged (its lag).");
+    }
+
     /// <summary>Publishes the route engine's own counts (conditions that were undefined or failed to evaluate).</summary>
     public void ObserveConditions(Func<long> undefined, Func<long> errors)
     {

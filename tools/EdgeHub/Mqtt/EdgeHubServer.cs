@@ -84,6 +84,7 @@ public sealed class EdgeHubServer : IAsyncDisposable
         }
 
         Metrics.ObserveConditions(() => SumConditions(undefined: true), () => SumConditions(undefined: false));
+        Metrics.ObserveRoutesAndEndpoints(ObserveRoutes, ObserveEndpoints);
     }
 
     public HubMetrics Metrics { get; }
@@ -300,6 +301,22 @@ public sealed class EdgeHubServer : IAsyncDisposable
         matched.Clear();
         await _store.AppendAsync(message, targets, cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    private IEnumerable<System.Diagnostics.Metrics.Measurement<long>> ObserveRoutes()
+    {
+        foreach (var stat in RouteStatistics())
+        {
+            yield return new(stat.Messages, new KeyValuePair<string, object?>("device", stat.DeviceId), new KeyValuePair<string, object?>("route", stat.RouteName));
+        }
+    }
+
+    private IEnumerable<System.Diagnostics.Metrics.Measurement<long>> ObserveEndpoints()
+    {
+        foreach (var queue in EndpointQueues)
+        {
+            yield return new(queue.PendingCount, new KeyValuePair<string, object?>("endpoint", queue.EndpointId));
+        }
     }
 
     private long SumConditions(bool undefined)
