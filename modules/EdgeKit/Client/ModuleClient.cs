@@ -207,7 +207,7 @@ public sealed class ModuleClient : IAsyncDisposable
 
         message.OutputName = outputName;
         string bag = PropertyBagCodec.Encode(message.GetSystemProperties(), message.Properties);
-        var item = new OutgoingMessage(Topics.Event(DeviceId, ModuleId, bag), message.Body);
+        var item = new OutgoingMessage(Topics.Event(DeviceId, ModuleId, bag), message.Body, outputName);
         if (!_queue.Writer.TryWrite(item))
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _closed) != 0, this);
@@ -817,7 +817,7 @@ public sealed class ModuleClient : IAsyncDisposable
             Volatile.Write(ref _lastPublishProgress, _time.GetTimestamp());
             if (result.IsSuccess)
             {
-                ClientMetrics.MessagesSent.Add(1);
+                ClientMetrics.MessagesSent.Add(1, new KeyValuePair<string, object?>("output", item.Output));
                 item.Completion.TrySetResult();
             }
             else
@@ -970,7 +970,7 @@ public sealed class ModuleClient : IAsyncDisposable
             {
                 Message message = inbound.Message;
                 string input = message.InputName ?? string.Empty;
-                ClientMetrics.MessagesReceived.Add(1);
+                ClientMetrics.MessagesReceived.Add(1, new KeyValuePair<string, object?>("input", input));
                 MessageResponse response = MessageResponse.Completed;
                 Func<Message, CancellationToken, Task<MessageResponse>>? handler = _inputHandlers.GetValueOrDefault(input) ?? _defaultInputHandler;
                 if (handler is null)
@@ -985,7 +985,7 @@ public sealed class ModuleClient : IAsyncDisposable
                     }
                     catch (Exception ex) when (!ct.IsCancellationRequested)
                     {
-                        ClientMetrics.HandlerErrors.Add(1);
+                        ClientMetrics.HandlerErrors.Add(1, new KeyValuePair<string, object?>("input", input));
                         ClientLog.InputHandlerFailed(_logger, ex, input);
                     }
                 }
@@ -1160,8 +1160,10 @@ public sealed class ModuleClient : IAsyncDisposable
         }
     }
 
-    private sealed class OutgoingMessage(string topic, ReadOnlyMemory<byte> body)
+    private sealed class OutgoingMessage(string topic, ReadOnlyMemory<byte> body, string output)
     {
+        public string Output { get; } = output;
+
         public string Topic { get; } = topic;
         public ReadOnlyMemory<byte> Body { get; } = body;
         public long Sequence { get; set; }
