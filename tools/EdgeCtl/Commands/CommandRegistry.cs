@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EdgeCtl.Plant;
+using EdgeCtl.Routes;
 using EdgeCtl.Up;
 using EdgeCtl.Validation;
 
@@ -13,5 +14,6 @@ internal static class CommandRegistry
         yield return UpCommand.Create();
         yield return ValidateCommand.Create();
         yield return PlantCommand.Create();
+        yield return RouteCommand.Create();
     }
 }

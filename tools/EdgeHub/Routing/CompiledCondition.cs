@@ -22,6 +22,12 @@ public enum ConditionOutcome
     Error,
 }
 
+/// <summary>The explained result of <see cref="CompiledCondition.Diagnose"/>.</summary>
+/// <param name="Outcome">True, False, Undefined, NotBoolean or Error, as <see cref="CompiledCondition.EvaluateOutcome"/>.</param>
+/// <param name="Value">The condition's value as text: <c>true</c>, <c>false</c>, <c>undefined</c>, <c>null</c>, a number or a quoted string.</param>
+/// <param name="Error">For <see cref="ConditionOutcome.Error"/>: what failed and where (e.g. the <c>$body</c> path and its line and column).</param>
+public sealed record ConditionDiagnosis(ConditionOutcome Outcome, string Value, string? Error);
+
 /// <summary>
 /// A route condition compiled once into a tree of evaluators. Thread-safe: one instance serves concurrent evaluations.
 /// </summary>
@@ -63,6 +69,38 @@ public sealed class CompiledCondition
         ArgumentNullException.ThrowIfNull(message);
         var context = new EvaluationContext(message);
         return Outcome(ref context);
+    }
+
+    /// <summary>
+    /// Evaluates without counting and explains the result (<c>edgectl route test</c>): the outcome, the condition's value
+    /// as text (<c>true</c>, <c>false</c>, <c>undefined</c>, <c>null</c>, a number or a quoted string) and, for
+    /// <see cref="ConditionOutcome.Error"/>, what failed and where in the route text.
+    /// </summary>
+    public ConditionDiagnosis Diagnose(HubMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var context = new EvaluationContext(message);
+        context.HadError = false;
+        QueryValue value;
+        try
+        {
+            value = root.Evaluate(ref context);
+        }
+        catch (Exception ex)
+        {
+            return new ConditionDiagnosis(ConditionOutcome.Error, "undefined", $"evaluation failed: {ex.Message}");
+        }
+
+        ConditionOutcome outcome = value.Kind == QueryValueKind.Bool && value.Bool ? ConditionOutcome.True
+            : context.HadError ? ConditionOutcome.Error
+            : value.Kind switch
+            {
+                QueryValueKind.Bool => ConditionOutcome.False,
+                QueryValueKind.Undefined => ConditionOutcome.Undefined,
+                _ => ConditionOutcome.NotBoolean,
+            };
+        string? error = outcome == ConditionOutcome.Error ? context.ErrorDetail ?? "a value could not be computed" : null;
+        return new ConditionDiagnosis(outcome, value.ToString(), error);
     }
 
     internal bool Evaluate(ref EvaluationContext context)

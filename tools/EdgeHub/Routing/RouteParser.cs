@@ -506,7 +506,8 @@ public static class RouteParser
                     throw ErrorAt(token, $"invalid $body path '{text}': {ex.Message}");
                 }
 
-                return new BodyPathNode(escaped ? null : text, path);
+                (int line, int column) = lexer.LineColumn(token.Start);
+                return new BodyPathNode(escaped ? null : text, path) { Where = $"{text} (line {line}, column {column})" };
             }
 
             if (name.Equals("body", StringComparison.OrdinalIgnoreCase))

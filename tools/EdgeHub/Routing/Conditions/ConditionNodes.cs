@@ -55,6 +55,9 @@ internal sealed class SystemPropertyNode(string systemName, string? appPropertyN
 
 internal sealed class BodyPathNode(string? appPropertyName, BodyPathSegment[] path) : ConditionNode(StaticType.Any, 1)
 {
+    /// <summary>The path as written and its position in the route text, for <see cref="CompiledCondition.Diagnose"/>.</summary>
+    public string Where { get; init; } = "$body";
+
     public override QueryValue Evaluate(ref EvaluationContext context)
     {
         // edgeHub: an application property literally named "$body.x" shadows the body query.
@@ -72,9 +75,10 @@ internal sealed class BodyPathNode(string? appPropertyName, BodyPathSegment[] pa
         {
             return BodyPath.Read(json, path);
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
             context.HadError = true;
+            context.ErrorDetail ??= $"{Where}: the body is not valid JSON: {ex.Message}";
             return QueryValue.Undefined;
         }
     }

@@ -19,6 +19,7 @@ internal struct EvaluationContext
         bodyState = BodyState.Unknown;
         transcoded = null;
         HadError = false;
+        ErrorDetail = null;
     }
 
     private enum BodyState : byte
@@ -33,6 +34,9 @@ internal struct EvaluationContext
 
     /// <summary>Set when a value could not be computed (e.g. a body that is not valid JSON).</summary>
     public bool HadError { get; set; }
+
+    /// <summary>The first error's description and position (diagnostics only; set on the error path, never on the hot path).</summary>
+    public string? ErrorDetail { get; set; }
 
     /// <summary>
     /// The body as UTF-8 JSON, when the message says it is JSON: IoT Hub (and edgeHub) only query bodies whose
