@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeCtl.Modbus;
 using EdgeCtl.Plant;
 using EdgeCtl.Up;
 using EdgeCtl.Validation;
@@ -13,5 +14,6 @@ internal static class CommandRegistry
         yield return UpCommand.Create();
         yield return ValidateCommand.Create();
         yield return PlantCommand.Create();
+        yield return ModbusCommand.Create();
     }
 }
