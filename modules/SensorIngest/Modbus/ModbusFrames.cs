@@ -129,13 +129,14 @@ public static class ModbusRtuFrame
                         return FrameStatus.NeedMore;
                     }
 
-                    frameLength = 3 + buffer[2] + 2;
-                    if (frameLength > ModbusLimits.MaxRtuAdu)
+                    // Checked before the length is handed out, so a reader never sizes a read beyond the 256-byte ADU.
+                    if (3 + buffer[2] + 2 > ModbusLimits.MaxRtuAdu)
                     {
                         error = $"byte count {buffer[2]} exceeds the RTU ADU limit";
                         return FrameStatus.Invalid;
                     }
 
+                    frameLength = 3 + buffer[2] + 2;
                     break;
                 case 5 or 6 or 15 or 16:
                     frameLength = 8; // address, function, two 16-bit fields, CRC
