@@ -4,7 +4,8 @@
 Usage:
   pymodbus-server.py tcp PORT VALUES_JSON            Modbus TCP on 127.0.0.1:PORT
   pymodbus-server.py rtu-over-tcp PORT VALUES_JSON   RTU framing (CRC) on a TCP socket, as a serial gateway
-  pymodbus-server.py rtu DEVICE BAUD VALUES_JSON     RTU on a serial device (a socat pty in the tests), 8E1
+  pymodbus-server.py rtu DEVICE BAUD PARITY VALUES_JSON  RTU on a serial device (a socat pty in the tests), 8 data bits,
+                                                      PARITY N|E|O, 1 stop bit (Linux ptys refuse parity: use N there)
 
 Tables have 10000 entries at 0-based addresses (zero_mode=True) with the same pattern as libmodbus-server.c:
 coils[i] = i % 3 == 0, discrete inputs[i] = i % 2 == 1, holding[i] = i, input registers[i] = 0x8000 | i.
@@ -62,7 +63,7 @@ async def main():
     if mode == "rtu":
         print("listening", flush=True)
         await StartAsyncSerialServer(context=context, framer=ModbusRtuFramer, port=sys.argv[2], baudrate=int(sys.argv[3]),
-                                     bytesize=8, parity="E", stopbits=1)
+                                     bytesize=8, parity=sys.argv[4], stopbits=1)
     else:
         framer = ModbusRtuFramer if mode == "rtu-over-tcp" else ModbusSocketFramer
         server = await StartAsyncTcpServer(context=context, framer=framer, address=("127.0.0.1", int(sys.argv[2])), defer_start=True)
