@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace SensorIngest.Modbus;
 
@@ -16,6 +17,7 @@ public sealed class ModbusClient : IAsyncDisposable
     private readonly ModbusTransport _transport;
     private readonly ModbusClientOptions _options;
     private int _disposed;
+    private CancellationTokenSource? _cachedTimeout;
 
     private ModbusClient(ModbusTransport transport, ModbusClientOptions options)
     {
@@ -206,9 +208,11 @@ public sealed class ModbusClient : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             await _transport.DisposeAsync().ConfigureAwait(false);
+            Interlocked.Exchange(ref _cachedTimeout, null)?.Dispose();
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadRegistersAsync(ModbusFunction function, byte unit, ushort address, Memory<ushort> destination, CancellationToken cancellationToken)
     {
         CheckRange(address, CheckCount(destination.Length));
@@ -252,6 +256,7 @@ public sealed class ModbusClient : IAsyncDisposable
     private delegate void ResponseParser<TState>(ReadOnlySpan<byte> response, ReadOnlySpan<byte> request, TState state);
 
     /// <summary>One request with timeout per attempt, retries with exponential backoff and a fresh connection after a failure.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ExecuteAsync<TState>(byte unit, ModbusFunction function, ReadOnlyMemory<byte> request, ResponseParser<TState> parse, TState state, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -265,7 +270,11 @@ public sealed class ModbusClient : IAsyncDisposable
             {
                 Exception failure;
                 string kind;
-                using (var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                CancellationTokenSource attemptCts = RentTimeout();
+                CancellationTokenRegistration link = cancellationToken.CanBeCanceled
+                    ? cancellationToken.UnsafeRegister(static cts => ((CancellationTokenSource)cts!).Cancel(), attemptCts)
+                    : default;
+                try
                 {
                     attemptCts.CancelAfter(_options.Timeout);
                     try
@@ -296,6 +305,11 @@ public sealed class ModbusClient : IAsyncDisposable
                         (failure, kind) = (new ModbusException($"{Endpoint} unit {unit}: {ex.Message}", ex), "io");
                     }
                 }
+                finally
+                {
+                    await link.DisposeAsync().ConfigureAwait(false);
+                    ReturnTimeout(attemptCts);
+                }
 
                 ModbusMetrics.Error(kind);
                 await _transport.ResetAsync().ConfigureAwait(false);
@@ -312,6 +326,20 @@ public sealed class ModbusClient : IAsyncDisposable
         {
             ArrayPool<byte>.Shared.Return(response);
             ModbusMetrics.Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, FunctionTags[(byte)function]);
+        }
+    }
+
+    /// <summary>
+    /// A timeout source for one attempt. One is cached and reset (<see cref="CancellationTokenSource.TryReset"/>) so that a poll
+    /// does not allocate a source and a timer each time; concurrent requests get fresh ones.
+    /// </summary>
+    private CancellationTokenSource RentTimeout() => Interlocked.Exchange(ref _cachedTimeout, null) ?? new CancellationTokenSource();
+
+    private void ReturnTimeout(CancellationTokenSource cts)
+    {
+        if (!cts.TryReset() || Interlocked.CompareExchange(ref _cachedTimeout, cts, null) is not null)
+        {
+            cts.Dispose();
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace SensorIngest.Modbus;
 
@@ -19,7 +20,7 @@ internal sealed class ModbusTcpTransport : ModbusTransport
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<ushort, Pending> _pending = new();
     private readonly byte[] _sendBuffer = new byte[ModbusLimits.MaxTcpAdu];
-    private readonly byte[] _receiveBuffer = new byte[ModbusLimits.MaxTcpAdu];
+    private FrameReader _reader = new();
     private Socket? _socket;
     private int _transactionId;
     private bool _disposed;
@@ -32,6 +33,7 @@ internal sealed class ModbusTcpTransport : ModbusTransport
 
     public override string Endpoint => $"tcp://{_host}:{_port}";
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ExchangeAsync(byte unit, ReadOnlyMemory<byte> request, Memory<byte> response, CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -49,21 +51,30 @@ internal sealed class ModbusTcpTransport : ModbusTransport
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ExchangeSerializedAsync(Socket socket, ushort transactionId, byte unit, ReadOnlyMemory<byte> request, Memory<byte> response, CancellationToken cancellationToken)
     {
         int length = ModbusTcpFrame.WriteRequest(_sendBuffer, transactionId, unit, request.Span);
         await SendAllAsync(socket, _sendBuffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        FrameReader reader = _reader;
         while (true)
         {
-            int frameLength = await ReadFrameAsync(socket, _receiveBuffer, cancellationToken).ConfigureAwait(false);
-            ModbusTcpFrame.TryDecode(_receiveBuffer.AsSpan(0, frameLength), out ushort id, out byte responseUnit, out _, out _);
+            // One receive usually brings the whole response; the header is validated before more is asked for.
+            int frameLength;
+            while (!reader.TryTakeFrame(out frameLength))
+            {
+                await ReceiveSomeAsync(socket, reader, frameLength, cancellationToken).ConfigureAwait(false);
+            }
+
+            ReadOnlySpan<byte> frame = reader.Frame(frameLength);
+            ModbusTcpFrame.TryDecode(frame, out ushort id, out byte responseUnit, out _, out _);
             if (id != transactionId)
             {
                 CountDiscarded(); // a late answer to a request that timed out, or a slave that numbers on its own
                 continue;
             }
 
-            return CopyPdu(_receiveBuffer.AsSpan(0, frameLength), unit, responseUnit, response.Span);
+            return CopyPdu(frame, unit, responseUnit, response.Span);
         }
     }
 
@@ -98,13 +109,19 @@ internal sealed class ModbusTcpTransport : ModbusTransport
 
     private async Task ReadLoopAsync(Socket socket)
     {
-        byte[] buffer = new byte[ModbusLimits.MaxTcpAdu];
+        var reader = new FrameReader();
         try
         {
             while (true)
             {
-                int frameLength = await ReadFrameAsync(socket, buffer, CancellationToken.None).ConfigureAwait(false);
-                ModbusTcpFrame.TryDecode(buffer.AsSpan(0, frameLength), out ushort id, out byte responseUnit, out _, out _);
+                int frameLength;
+                while (!reader.TryTakeFrame(out frameLength))
+                {
+                    await ReceiveSomeAsync(socket, reader, frameLength, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                byte[] buffer = reader.Frame(frameLength).ToArray();
+                ModbusTcpFrame.TryDecode(buffer, out ushort id, out byte responseUnit, out _, out _);
                 if (!_pending.TryRemove(id, out Pending? pending))
                 {
                     CountDiscarded();
@@ -113,7 +130,7 @@ internal sealed class ModbusTcpTransport : ModbusTransport
 
                 try
                 {
-                    pending.Completion.TrySetResult(CopyPdu(buffer.AsSpan(0, frameLength), pending.Unit, responseUnit, pending.Response.Span));
+                    pending.Completion.TrySetResult(CopyPdu(buffer, pending.Unit, responseUnit, pending.Response.Span));
                 }
                 catch (ModbusException ex)
                 {
@@ -147,34 +164,20 @@ internal sealed class ModbusTcpTransport : ModbusTransport
         return pdu.Length;
     }
 
-    /// <summary>Reads one whole ADU into <paramref name="buffer"/> (260 bytes); the header is validated before the body is read.</summary>
-    private static async ValueTask<int> ReadFrameAsync(Socket socket, byte[] buffer, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask ReceiveSomeAsync(Socket socket, FrameReader reader, int needed, CancellationToken cancellationToken)
     {
-        await ReceiveExactlyAsync(socket, buffer.AsMemory(0, ModbusTcpFrame.HeaderLength), cancellationToken).ConfigureAwait(false);
-        FrameStatus status = ModbusTcpFrame.TryDecode(buffer.AsSpan(0, ModbusTcpFrame.HeaderLength), out _, out _, out int frameLength, out string? error);
-        if (status == FrameStatus.Invalid)
+        Memory<byte> free = reader.FreeSpace(needed);
+        int read = await socket.ReceiveAsync(free, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        if (read == 0)
         {
-            throw new ModbusProtocolException(error!);
+            throw new IOException("the slave closed the connection");
         }
 
-        await ReceiveExactlyAsync(socket, buffer.AsMemory(ModbusTcpFrame.HeaderLength, frameLength - ModbusTcpFrame.HeaderLength), cancellationToken).ConfigureAwait(false);
-        return frameLength;
+        reader.Count += read;
     }
 
-    private static async ValueTask ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        while (buffer.Length > 0)
-        {
-            int read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                throw new IOException("the slave closed the connection");
-            }
-
-            buffer = buffer[read..];
-        }
-    }
-
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (data.Length > 0)
@@ -212,6 +215,7 @@ internal sealed class ModbusTcpTransport : ModbusTransport
                 throw;
             }
 
+            _reader = new FrameReader();
             _socket = socket;
             if (_maxInFlight > 1)
             {
@@ -246,5 +250,54 @@ internal sealed class ModbusTcpTransport : ModbusTransport
         public Memory<byte> Response { get; } = response;
 
         public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>
+    /// Received bytes of one connection: frames are cut from the front, a partial frame waits for more. Holds at most two ADUs,
+    /// and a header is validated (length 2..254) before its body is waited for, so a garbage length never grows anything.
+    /// </summary>
+    private sealed class FrameReader
+    {
+        private readonly byte[] _buffer = new byte[2 * ModbusLimits.MaxTcpAdu];
+        private int _start;
+
+        public int Count { get; set; }
+
+        /// <summary>True with the frame's length when a whole frame is buffered; else false with the bytes needed in total.</summary>
+        public bool TryTakeFrame(out int frameLength)
+        {
+            FrameStatus status = ModbusTcpFrame.TryDecode(_buffer.AsSpan(_start, Count), out _, out _, out frameLength, out string? error);
+            return status switch
+            {
+                FrameStatus.Complete => true,
+                FrameStatus.Invalid => throw new ModbusProtocolException(error!),
+                _ => false,
+            };
+        }
+
+        /// <summary>The frame at the front; consumed by this call (valid until the next receive).</summary>
+        public ReadOnlySpan<byte> Frame(int frameLength)
+        {
+            var frame = new ReadOnlySpan<byte>(_buffer, _start, frameLength);
+            _start += frameLength;
+            Count -= frameLength;
+            return frame;
+        }
+
+        /// <summary>Room after the buffered bytes for at least <paramref name="needed"/> bytes from the frame start, compacting first when needed.</summary>
+        public Memory<byte> FreeSpace(int needed)
+        {
+            if (Count == 0)
+            {
+                _start = 0;
+            }
+            else if (_start + Math.Max(needed, Count + 1) > _buffer.Length)
+            {
+                Buffer.BlockCopy(_buffer, _start, _buffer, 0, Count);
+                _start = 0;
+            }
+
+            return _buffer.AsMemory(_start + Count);
+        }
     }
 }
