@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+# Modbus peers: the libmodbus C server/client under tests/peers/modbus are compiled by the tests (gcc, pkg-config);
+# pymodbus (Debian's, run with /usr/bin/python3) and socat pty pairs for RTU over a serial line.
+pkg-config --exists libmodbus 2>/dev/null || need+=(libmodbus-dev)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+/usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1 || need+=(python3-pymodbus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
