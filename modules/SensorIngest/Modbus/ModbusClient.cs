@@ -35,7 +35,10 @@ public sealed class ModbusClient : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(host);
         options = Validated(options);
-        return new ModbusClient(new ModbusTcpTransport(host, port, options.ConnectTimeout, options.MaxInFlight), options);
+        ModbusTransport transport = options.BlockingSocket
+            ? new ModbusTcpBlockingTransport(host, port, options.ConnectTimeout, options.Timeout)
+            : new ModbusTcpTransport(host, port, options.ConnectTimeout, options.MaxInFlight);
+        return new ModbusClient(transport, options);
     }
 
     /// <summary>RTU frames (address, PDU, CRC) over a TCP socket, as serial-to-Ethernet gateways in "transparent" mode expect.</summary>

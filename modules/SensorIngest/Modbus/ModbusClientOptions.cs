@@ -18,6 +18,13 @@ public sealed class ModbusClientOptions
     /// <summary>Requests in flight per TCP connection. 1 (the default) serializes, since many slaves cannot pipeline. Ignored for RTU (the serial line is half duplex).</summary>
     public int MaxInFlight { get; set; } = 1;
 
+    /// <summary>
+    /// Modbus TCP only, with <see cref="MaxInFlight"/> 1: blocking socket I/O on the caller's thread instead of asynchronous I/O.
+    /// About a third more polls/s against a slave on loopback or a LAN (no hand-off of each completion to a pool thread), but each
+    /// request blocks a pool thread for its round trip, up to <see cref="Timeout"/> for a silent slave. Off by default.
+    /// </summary>
+    public bool BlockingSocket { get; set; }
+
     /// <summary>Name used in metrics tags and messages (for example the slave's name); optional.</summary>
     public string? Name { get; set; }
 
@@ -29,5 +36,9 @@ public sealed class ModbusClientOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryDelay, TimeSpan.Zero, nameof(RetryDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlight, 1, nameof(MaxInFlight));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInFlight, 256, nameof(MaxInFlight));
+        if (BlockingSocket && MaxInFlight > 1)
+        {
+            throw new ArgumentException("BlockingSocket serializes requests; it cannot be combined with MaxInFlight > 1", nameof(BlockingSocket));
+        }
     }
 }

@@ -11,15 +11,19 @@ public sealed class ModbusClientBehaviourTests : IAsyncDisposable
 {
     private readonly ScriptedSlave _slave = new();
 
-    [Fact]
-    public async Task ReadHoldingRegisters_WhenSlaveSendsAStaleTransactionFirst_DiscardsAndCountsIt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadHoldingRegisters_WhenSlaveSendsAStaleTransactionFirst_DiscardsAndCountsIt(bool blockingSocket)
     {
         _slave.Respond = (request, connection) =>
         {
             ushort id = BinaryPrimitives.ReadUInt16BigEndian(request);
             return [.. Response((ushort)(id + 100), [0x03, 0x02, 0xDE, 0xAD]), .. Response(id, [0x03, 0x02, 0x12, 0x34])];
         };
-        await using var client = ModbusClient.CreateTcp("127.0.0.1", _slave.Port, Options());
+        var options = Options();
+        options.BlockingSocket = blockingSocket;
+        await using var client = ModbusClient.CreateTcp("127.0.0.1", _slave.Port, options);
         Assert.Equal(new ushort[] { 0x1234 }, await client.ReadHoldingRegistersAsync(1, 0, 1));
         Assert.Equal(1, client.DiscardedResponses);
     }
@@ -36,11 +40,15 @@ public sealed class ModbusClientBehaviourTests : IAsyncDisposable
         Assert.Equal(2, _slave.Connections);
     }
 
-    [Fact]
-    public async Task ReadHoldingRegisters_WhenSlaveNeverAnswers_ThrowsTimeoutAfterEveryAttempt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadHoldingRegisters_WhenSlaveNeverAnswers_ThrowsTimeoutAfterEveryAttempt(bool blockingSocket)
     {
         _slave.Respond = (_, _) => [];
-        await using var client = ModbusClient.CreateTcp("127.0.0.1", _slave.Port, Options(retries: 2));
+        var options = Options(retries: 2);
+        options.BlockingSocket = blockingSocket;
+        await using var client = ModbusClient.CreateTcp("127.0.0.1", _slave.Port, options);
         var started = DateTime.UtcNow;
         await Assert.ThrowsAsync<ModbusTimeoutException>(() => client.ReadHoldingRegistersAsync(1, 0, 1));
         Assert.Equal(3, _slave.Requests);

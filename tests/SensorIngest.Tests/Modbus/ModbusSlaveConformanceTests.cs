@@ -189,6 +189,16 @@ public sealed class LibModbusTcpTests(LibModbusServerFixture server) : ModbusSla
     }
 }
 
+public sealed class LibModbusTcpBlockingSocketTests(LibModbusServerFixture server) : ModbusSlaveConformanceTests, IClassFixture<LibModbusServerFixture>
+{
+    protected override ModbusClient CreateClient(ModbusClientOptions? options = null)
+    {
+        options ??= DefaultOptions();
+        options.BlockingSocket = true;
+        return ModbusClient.CreateTcp("127.0.0.1", server.Port, options);
+    }
+}
+
 public sealed class PymodbusTcpTests(PymodbusTcpFixture server) : ModbusSlaveConformanceTests, IClassFixture<PymodbusTcpFixture>
 {
     protected override ModbusClient CreateClient(ModbusClientOptions? options = null) => ModbusClient.CreateTcp("127.0.0.1", server.Port, options ?? DefaultOptions());

@@ -17,6 +17,7 @@ internal static class ModbusBench
         double seconds = Arg(args, "--seconds", 5);
         int rounds = (int)Arg(args, "--rounds", 3);
         int inflight = (int)Arg(args, "--inflight", 1);
+        bool blocking = Array.IndexOf(args, "--blocking") >= 0;
         string folder = Path.Combine(Path.GetTempPath(), "edgebench-modbus-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         string cClient = await ModbusPeers.CompileAsync("libmodbus-client-bench.c", folder);
         var (server, port) = await ModbusPeers.StartLibModbusServerAsync(folder);
@@ -28,10 +29,10 @@ internal static class ModbusBench
             for (int round = 0; round < rounds; round++)
             {
                 double c = await RunCClientAsync(cClient, port, seconds);
-                double dotnet = await RunOursAsync(port, seconds, inflight);
+                double dotnet = await RunOursAsync(port, seconds, inflight, blocking);
                 theirs.Add(c);
                 ours.Add(dotnet);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: libmodbus C client {c,9:F0} polls/s   ModbusClient (in flight {inflight}) {dotnet,9:F0} polls/s   ratio {dotnet / c:F2}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round + 1}: libmodbus C client {c,9:F0} polls/s   ModbusClient ({(blocking ? "blocking" : $"in flight {inflight}")}) {dotnet,9:F0} polls/s   ratio {dotnet / c:F2}"));
             }
 
             double medianOurs = Median(ours), medianTheirs = Median(theirs);
@@ -63,9 +64,9 @@ internal static class ModbusBench
         return double.Parse(parts[Array.IndexOf(parts, "polls_per_second") + 1], CultureInfo.InvariantCulture);
     }
 
-    private static async Task<double> RunOursAsync(int port, double seconds, int inflight)
+    private static async Task<double> RunOursAsync(int port, double seconds, int inflight, bool blocking)
     {
-        await using var client = ModbusClient.CreateTcp("127.0.0.1", port, new ModbusClientOptions { MaxInFlight = inflight, Retries = 0 });
+        await using var client = ModbusClient.CreateTcp("127.0.0.1", port, new ModbusClientOptions { MaxInFlight = inflight, Retries = 0, BlockingSocket = blocking });
         var buffers = Enumerable.Range(0, inflight).Select(_ => new ushort[125]).ToArray();
         for (int i = 0; i < 2000; i++)
         {
