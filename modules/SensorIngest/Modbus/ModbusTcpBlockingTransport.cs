@@ -86,13 +86,19 @@ internal sealed class ModbusTcpBlockingTransport : ModbusTransport
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            IAsyncResult connect = socket.BeginConnect(_host, _port, null, null);
-            if (!connect.AsyncWaitHandle.WaitOne(_connectTimeout))
+            // A synchronous connect keeps the socket in true blocking mode: after any asynchronous operation the runtime switches
+            // it to non-blocking and only emulates blocking calls, which costs as much as the thread hop this transport avoids.
+            using (var timer = new Timer(static s => ((Socket)s!).Dispose(), socket, _connectTimeout, Timeout.InfiniteTimeSpan))
             {
-                throw new ModbusTimeoutException($"connecting to {Endpoint} timed out after {_connectTimeout.TotalMilliseconds:0} ms");
+                try
+                {
+                    socket.Connect(_host, _port);
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted or SocketError.NotSocket or SocketError.Shutdown })
+                {
+                    throw new ModbusTimeoutException($"connecting to {Endpoint} timed out after {_connectTimeout.TotalMilliseconds:0} ms", ex);
+                }
             }
-
-            socket.EndConnect(connect);
 
             // A bound on a blocked receive even if the cancellation callback could not run.
             socket.ReceiveTimeout = (int)Math.Ceiling(_timeout.TotalMilliseconds) + 1000;
