@@ -60,7 +60,22 @@ internal sealed class ModbusRtuTransport : ModbusTransport
             {
                 Handshake = Handshake.None,
             };
-            port.Open();
+            try
+            {
+                port.Open();
+            }
+            catch (ArgumentException ex)
+            {
+                // System.IO.Ports reports a rejected termios setting (e.g. parity on a pseudo-terminal) as ArgumentException.
+                port.Dispose();
+                throw new IOException($"{settings.PortName} refused {settings.BaudRate} baud, {settings.DataBits}{settings.Parity.ToString()[0]}{settings.BitsPerCharacter - 1 - settings.DataBits - (settings.Parity == Parity.None ? 0 : 1)}: {ex.Message}", ex);
+            }
+            catch
+            {
+                port.Dispose();
+                throw;
+            }
+
             port.DiscardInBuffer();
             transport!._owner = port;
             return Task.FromResult(port.BaseStream);

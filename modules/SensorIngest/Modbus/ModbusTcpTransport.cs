@@ -120,8 +120,8 @@ internal sealed class ModbusTcpTransport : ModbusTransport
                     await ReceiveSomeAsync(socket, reader, frameLength, CancellationToken.None).ConfigureAwait(false);
                 }
 
-                byte[] buffer = reader.Frame(frameLength).ToArray();
-                ModbusTcpFrame.TryDecode(buffer, out ushort id, out byte responseUnit, out _, out _);
+                ReadOnlySpan<byte> frame = reader.Frame(frameLength);
+                ModbusTcpFrame.TryDecode(frame, out ushort id, out byte responseUnit, out _, out _);
                 if (!_pending.TryRemove(id, out Pending? pending))
                 {
                     CountDiscarded();
@@ -130,7 +130,7 @@ internal sealed class ModbusTcpTransport : ModbusTransport
 
                 try
                 {
-                    pending.Completion.TrySetResult(CopyPdu(buffer, pending.Unit, responseUnit, pending.Response.Span));
+                    pending.Completion.TrySetResult(CopyPdu(frame, pending.Unit, responseUnit, pending.Response.Span));
                 }
                 catch (ModbusException ex)
                 {

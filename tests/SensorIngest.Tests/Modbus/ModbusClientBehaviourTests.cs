@@ -12,9 +12,10 @@ public sealed class ModbusClientBehaviourTests : IAsyncDisposable
     private readonly ScriptedSlave _slave = new();
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task ReadHoldingRegisters_WhenSlaveSendsAStaleTransactionFirst_DiscardsAndCountsIt(bool blockingSocket)
+    [InlineData(false, 1)]
+    [InlineData(false, 4)]
+    [InlineData(true, 1)]
+    public async Task ReadHoldingRegisters_WhenSlaveSendsAStaleTransactionFirst_DiscardsAndCountsIt(bool blockingSocket, int maxInFlight)
     {
         _slave.Respond = (request, connection) =>
         {
@@ -22,7 +23,7 @@ public sealed class ModbusClientBehaviourTests : IAsyncDisposable
             return [.. Response((ushort)(id + 100), [0x03, 0x02, 0xDE, 0xAD]), .. Response(id, [0x03, 0x02, 0x12, 0x34])];
         };
         var options = Options();
-        options.BlockingSocket = blockingSocket;
+        (options.BlockingSocket, options.MaxInFlight) = (blockingSocket, maxInFlight);
         await using var client = ModbusClient.CreateTcp("127.0.0.1", _slave.Port, options);
         Assert.Equal(new ushort[] { 0x1234 }, await client.ReadHoldingRegistersAsync(1, 0, 1));
         Assert.Equal(1, client.DiscardedResponses);
@@ -113,6 +114,32 @@ public sealed class ModbusClientBehaviourTests : IAsyncDisposable
         await using var client = ModbusClient.CreateTcp("127.0.0.1", _slave.Port, Options());
         await client.ReadHoldingRegistersAsync(1, 0, 300);
         Assert.Equal([125, 125, 50], counts);
+    }
+
+    [Fact]
+    public async Task RtuOverTcp_WhenResponseCrcIsWrong_ThrowsProtocolErrorNamingTheCrc()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        Task server = Task.Run(async () =>
+        {
+            using TcpClient connection = await listener.AcceptTcpClientAsync();
+            NetworkStream stream = connection.GetStream();
+            var request = new byte[8];
+            await stream.ReadExactlyAsync(request);
+            var frame = new byte[ModbusLimits.MaxRtuAdu];
+            int length = ModbusRtuFrame.WriteRequest(frame, 1, [0x03, 0x02, 0x00, 0x05]);
+            frame[length - 1] ^= 0xFF;
+            await stream.WriteAsync(frame.AsMemory(0, length));
+            _ = await stream.ReadAsync(new byte[1]); // until the client closes
+        });
+        await using (var client = ModbusClient.CreateRtuOverTcp("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, Options()))
+        {
+            var ex = await Assert.ThrowsAsync<ModbusProtocolException>(() => client.ReadHoldingRegistersAsync(1, 0, 1));
+            Assert.Contains("CRC", ex.Message, StringComparison.Ordinal);
+        }
+
+        await server;
     }
 
     [Fact]
