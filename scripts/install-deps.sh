@@ -8,6 +8,12 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 # pymodbus is the Modbus TCP client peer of the SimulatedPlant tests (run with /usr/bin/python3).
 /usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1 || need+=(python3-pymodbus)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+# Modbus peers: the libmodbus C server/client under tests/peers/modbus are compiled by the tests (gcc, pkg-config);
+# pymodbus (Debian's, run with /usr/bin/python3) and socat pty pairs for RTU over a serial line.
+pkg-config --exists libmodbus 2>/dev/null || need+=(libmodbus-dev)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v socat >/dev/null 2>&1 || need+=(socat)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq

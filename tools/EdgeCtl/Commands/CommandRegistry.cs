@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeCtl.Modbus;
 using EdgeCtl.Plant;
 using EdgeCtl.Routes;
 using EdgeCtl.Up;
@@ -15,5 +16,6 @@ internal static class CommandRegistry
         yield return ValidateCommand.Create();
         yield return PlantCommand.Create();
         yield return RouteCommand.Create();
+        yield return ModbusCommand.Create();
     }
 }
