@@ -36,7 +36,7 @@ public sealed class ModbusClientBehaviourTests : IAsyncDisposable
         _slave.Respond = (request, _) => Interlocked.Increment(ref requests) == 1
             ? []
             : Response(BinaryPrimitives.ReadUInt16BigEndian(request), [0x03, 0x02, 0x00, 0x07]);
-        await using var client = ModbusClient.CreateTcp("127.0.0.1", _slave.Port, Options(retries: 1));
+        await using var client = ModbusClient.CreateTcp("127.0.0.1", _slave.Port, Options(retries: 1, timeoutMs: 500));
         Assert.Equal(new ushort[] { 7 }, await client.ReadHoldingRegistersAsync(1, 0, 1));
         Assert.Equal(2, _slave.Connections);
     }
@@ -47,7 +47,7 @@ public sealed class ModbusClientBehaviourTests : IAsyncDisposable
     public async Task ReadHoldingRegisters_WhenSlaveNeverAnswers_ThrowsTimeoutAfterEveryAttempt(bool blockingSocket)
     {
         _slave.Respond = (_, _) => [];
-        var options = Options(retries: 2);
+        var options = Options(retries: 2, timeoutMs: 300);
         options.BlockingSocket = blockingSocket;
         await using var client = ModbusClient.CreateTcp("127.0.0.1", _slave.Port, options);
         var started = DateTime.UtcNow;
@@ -171,7 +171,11 @@ public sealed class ModbusClientBehaviourTests : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _slave.DisposeAsync();
 
-    private static ModbusClientOptions Options(int retries = 0) => new() { Timeout = TimeSpan.FromMilliseconds(300), Retries = retries, RetryDelay = TimeSpan.FromMilliseconds(10) };
+    /// <summary>
+    /// A generous timeout by default: the whole suite runs its test projects in parallel on 2 cores, and a first request
+    /// on a cold connection can take longer than a tight timeout there. Tests about timeouts pass a short one.
+    /// </summary>
+    private static ModbusClientOptions Options(int retries = 0, int timeoutMs = 5000) => new() { Timeout = TimeSpan.FromMilliseconds(timeoutMs), Retries = retries, RetryDelay = TimeSpan.FromMilliseconds(10) };
 
     private static byte[] Response(ushort transactionId, byte[] pdu)
     {
