@@ -36,113 +36,77 @@ public sealed class UpEndToEndTests
     [Fact]
     public async Task Up_RunsTheManifest_MessageCrossesTheRoute_TwinPatchReachesTheModule_AndSurvivesKillMinus9AndStopsCleanly()
     {
-        string state = Path.Combine(Path.GetTempPath(), "edgectl-e2e-" + Guid.NewGuid().ToString("N"));
+        using var folder = new StateFolder("edgectl-e2e");
+        string state = folder.Path;
         string data = Path.Combine(AppContext.BaseDirectory, "TestData");
-        try
+        await using (var first = new EdgeCtlProcess(state))
         {
-            await using (var first = new EdgeCtlProcess(state))
-            {
-                first.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e.env"));
+            first.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e.env"));
 
-                // A message from TestSender crossed the WHERE route into TestReceiver (which reports the last n it got).
-                await first.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"] is not null, BuildAndStart);
+            // A message from TestSender crossed the WHERE route into TestReceiver (which reports the last n it got).
+            await first.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"] is not null, BuildAndStart);
 
-                // The desired value from the manifest reached the module, and a patch through the service API does too.
-                await first.WaitForTwinAsync("edge-device", "TestReceiver", t => (string?)t["properties"]?["reported"]?["echo"] == "initial", TimeSpan.FromSeconds(30));
-                Assert.NotNull(await first.PatchDesiredAsync("edge-device", "TestReceiver", new JsonObject { ["value"] = "patched" }));
-                await first.WaitForTwinAsync("edge-device", "TestReceiver", t => (string?)t["properties"]?["reported"]?["echo"] == "patched", TimeSpan.FromSeconds(30));
+            // The desired value from the manifest reached the module, and a patch through the service API does too.
+            await first.WaitForTwinAsync("edge-device", "TestReceiver", t => (string?)t["properties"]?["reported"]?["echo"] == "initial", TimeSpan.FromSeconds(30));
+            Assert.NotNull(await first.PatchDesiredAsync("edge-device", "TestReceiver", new JsonObject { ["value"] = "patched" }));
+            await first.WaitForTwinAsync("edge-device", "TestReceiver", t => (string?)t["properties"]?["reported"]?["echo"] == "patched", TimeSpan.FromSeconds(30));
 
-                first.KillMinus9();
-            }
-
-            // kill -9 left the modules running; a second up on the same state stops them, resumes twins and store.
-            await using (var second = new EdgeCtlProcess(state))
-            {
-                second.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e.env"));
-                var twin = await second.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"] is not null, BuildAndStart);
-                int before = twin["properties"]!["reported"]!["lastN"]!.GetValue<int>();
-                await second.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"]?.GetValue<int>() > before, TimeSpan.FromSeconds(60));
-                Assert.Contains("Stopped leftover process", second.OutputText(), StringComparison.Ordinal);
-
-                int exitCode = await second.TerminateAsync(TimeSpan.FromSeconds(60));
-                Assert.Equal(0, exitCode);
-            }
-
-            Assert.False(File.Exists(Path.Combine(state, "pids.json")), "a clean stop removes the process file");
-            Assert.Empty(ModuleProcesses(state));
+            first.KillMinus9();
         }
-        finally
+
+        // kill -9 left the modules running; a second up on the same state stops them, resumes twins and store.
+        await using (var second = new EdgeCtlProcess(state))
         {
-            try
-            {
-                Directory.Delete(state, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            second.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e.env"));
+            var twin = await second.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"] is not null, BuildAndStart);
+            int before = twin["properties"]!["reported"]!["lastN"]!.GetValue<int>();
+            await second.WaitForTwinAsync("edge-device", "TestReceiver", t => t["properties"]?["reported"]?["lastN"]?.GetValue<int>() > before, TimeSpan.FromSeconds(60));
+            Assert.Contains("Stopped leftover process", second.OutputText(), StringComparison.Ordinal);
+
+            int exitCode = await second.TerminateAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, exitCode);
         }
+
+        Assert.False(File.Exists(Path.Combine(state, "pids.json")), "a clean stop removes the process file");
+        Assert.Empty(ModuleProcesses(state));
     }
 
     [Fact]
     public async Task Up_WithTwoDevices_RunsIndependentModulesTwinsAndRoutesPerDevice()
     {
-        string state = Path.Combine(Path.GetTempPath(), "edgectl-fleet-" + Guid.NewGuid().ToString("N"));
+        using var folder = new StateFolder("edgectl-fleet");
+        string state = folder.Path;
         string data = Path.Combine(AppContext.BaseDirectory, "TestData");
-        try
+        await using var up = new EdgeCtlProcess(state);
+        up.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e.env"), "--devices", "2");
+        foreach (string device in new[] { "edge-device-1", "edge-device-2" })
         {
-            await using var up = new EdgeCtlProcess(state);
-            up.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e.env"), "--devices", "2");
-            foreach (string device in new[] { "edge-device-1", "edge-device-2" })
-            {
-                await up.WaitForTwinAsync(device, "TestReceiver", t => t["properties"]?["reported"]?["lastN"] is not null, BuildAndStart);
-            }
+            await up.WaitForTwinAsync(device, "TestReceiver", t => t["properties"]?["reported"]?["lastN"] is not null, BuildAndStart);
+        }
 
-            // A patch to one device's module twin reaches that module only.
-            Assert.NotNull(await up.PatchDesiredAsync("edge-device-2", "TestReceiver", new JsonObject { ["value"] = "only-2" }));
-            await up.WaitForTwinAsync("edge-device-2", "TestReceiver", t => (string?)t["properties"]?["reported"]?["echo"] == "only-2", TimeSpan.FromSeconds(30));
-            var other = await up.WaitForTwinAsync("edge-device-1", "TestReceiver", t => t["properties"]?["reported"]?["echo"] is not null, TimeSpan.FromSeconds(30));
-            Assert.Equal("initial", (string?)other["properties"]!["reported"]!["echo"]);
-            Assert.Equal(0, await up.TerminateAsync(TimeSpan.FromSeconds(60)));
-            Assert.Empty(ModuleProcesses(state));
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(state, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        // A patch to one device's module twin reaches that module only.
+        Assert.NotNull(await up.PatchDesiredAsync("edge-device-2", "TestReceiver", new JsonObject { ["value"] = "only-2" }));
+        await up.WaitForTwinAsync("edge-device-2", "TestReceiver", t => (string?)t["properties"]?["reported"]?["echo"] == "only-2", TimeSpan.FromSeconds(30));
+        var other = await up.WaitForTwinAsync("edge-device-1", "TestReceiver", t => t["properties"]?["reported"]?["echo"] is not null, TimeSpan.FromSeconds(30));
+        Assert.Equal("initial", (string?)other["properties"]!["reported"]!["echo"]);
+        Assert.Equal(0, await up.TerminateAsync(TimeSpan.FromSeconds(60)));
+        Assert.Empty(ModuleProcesses(state));
     }
 
     [Fact]
     public async Task Up_ModuleThatExitsWithAnError_IsRestartedByItsOnFailurePolicyWithBackoff()
     {
-        string state = Path.Combine(Path.GetTempPath(), "edgectl-crash-" + Guid.NewGuid().ToString("N"));
+        using var folder = new StateFolder("edgectl-crash");
+        string state = folder.Path;
         string data = Path.Combine(AppContext.BaseDirectory, "TestData");
-        try
-        {
-            await using var up = new EdgeCtlProcess(state);
+        await using var up = new EdgeCtlProcess(state);
 
-            // TestSender sends n = 0, 1, 2 and exits with code 3; on-failure restarts it after edgeAgent's 10 s cool-off.
-            up.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e-crash.env"));
-            var status = await up.WaitForStatusAsync(s => ModuleRow(s, "TestSender")?["restarts"]?.GetValue<int>() >= 1 && (string?)ModuleRow(s, "TestSender")?["state"] is "Running" or "Exited" or "Backoff", BuildAndStart);
-            Assert.True(ModuleRow(status, "TestSender")!["restarts"]!.GetValue<int>() >= 1);
-            Assert.Equal("Running", (string?)ModuleRow(status, "TestReceiver")!["state"]);
-            Assert.Equal(0, await up.TerminateAsync(TimeSpan.FromSeconds(60)));
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(state, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        // TestSender sends n = 0, 1, 2 and exits with code 3; on-failure restarts it after edgeAgent's 10 s cool-off.
+        up.Start(Path.Combine(data, "e2e.template.json"), Path.Combine(data, "e2e-crash.env"));
+        var status = await up.WaitForStatusAsync(s => ModuleRow(s, "TestSender")?["restarts"]?.GetValue<int>() >= 1 && (string?)ModuleRow(s, "TestSender")?["state"] is "Running" or "Exited" or "Backoff", BuildAndStart);
+        Assert.True(ModuleRow(status, "TestSender")!["restarts"]!.GetValue<int>() >= 1);
+        Assert.Equal("Running", (string?)ModuleRow(status, "TestReceiver")!["state"]);
+        Assert.Equal(0, await up.TerminateAsync(TimeSpan.FromSeconds(60)));
     }
 
     private static JsonNode? ModuleRow(JsonNode status, string module)
@@ -156,5 +120,22 @@ public sealed class UpEndToEndTests
         }
 
         return null;
+    }
+
+    /// <summary>A temporary state folder, deleted at the end of the test.</summary>
+    private sealed class StateFolder(string prefix) : IDisposable
+    {
+        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), prefix + "-" + Guid.NewGuid().ToString("N"));
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
 }
