@@ -310,9 +310,10 @@ public static class ConfigurationParser
         {
             switch (v.GetValueKind())
             {
-                case JsonValueKind.Number:
-                    return v.GetValue<double>();
-                case JsonValueKind.String when double.TryParse(v.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d):
+                // Through the text: a node built in code (JsonValue.Create(5)) refuses GetValue<double>, a parsed one does not.
+                case JsonValueKind.Number when double.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && double.IsFinite(n):
+                    return n;
+                case JsonValueKind.String when double.TryParse(v.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d):
                     return d;
             }
         }
@@ -341,7 +342,13 @@ public static class ConfigurationParser
     private static TimeSpan? Millis(JsonObject o, string key, string path, List<string> errors)
     {
         double? d = Double(o, key, path, errors);
-        return d is null || double.IsNaN(d.Value) || double.IsInfinity(d.Value) || Math.Abs(d.Value) > 1e12 ? null : TimeSpan.FromMilliseconds(d.Value);
+        if (d is not null && Math.Abs(d.Value) > 1e12)
+        {
+            errors.Add($"{Join(path, key)} is out of range (was {d.Value.ToString(CultureInfo.InvariantCulture)} ms).");
+            return null;
+        }
+
+        return d is null ? null : TimeSpan.FromMilliseconds(d.Value);
     }
 
     private static PointType Type(JsonObject o, string path, PointType fallback, List<string> errors)

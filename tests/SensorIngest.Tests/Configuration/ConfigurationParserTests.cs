@@ -137,6 +137,8 @@ public class ConfigurationParserTests
         { """{"SlaveConfigs":{"S":{"SlaveConnection":"h"}}}""", "SlaveConfigs.S.Operations must be an object" },
         { """{"SlaveConfigs":{"S":{"SlaveConnection":"h","Operations":{"O":{"StartAddress":"400001","Count":"0"}}}}}""", "Count must be at least 1" },
         { """{"SlaveConfigs":{"S":{"SlaveConnection":"h","TcpPort":"x","Operations":{}}}}""", "SlaveConfigs.S.TcpPort must be a number" },
+        { """{"slaves":[{"name":"a","endpoint":"h:1","pollingInterval":1e300,"points":[]}]}""", "slaves[a].pollingInterval is out of range" },
+        { """{"slaves":[{"name":"a","endpoint":"h:1","pollingInterval":"NaN","points":[]}]}""", "slaves[a].pollingInterval must be a number" },
     };
 
     [Theory]
