@@ -1,3 +1,8 @@
-// The module host (twin configuration, polling, telemetry) lands with the module part of issue 4;
-// this part ships the Modbus protocol client (Modbus/) that the module and `edgectl modbus` use.
-return 0;
+using EdgeKit.Hosting;
+using Microsoft.Extensions.Hosting;
+using SensorIngest.Hosting;
+
+HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+builder.AddEdgeModule();
+builder.AddSensorIngest();
+builder.Build().Run();

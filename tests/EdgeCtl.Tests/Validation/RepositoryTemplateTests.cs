@@ -17,6 +17,7 @@ public class RepositoryTemplateTests
         ["CONTAINER_REGISTRY_ADDRESS"] = "myregistry.azurecr.io",
         ["CONTAINER_REGISTRY_USERNAME"] = "user",
         ["CONTAINER_REGISTRY_PASSWORD"] = "secret",
+        ["PLANT_MODBUS_ENDPOINT"] = "127.0.0.1:15502",
     };
 
     [Fact]

@@ -144,6 +144,8 @@ public abstract class ModbusSlaveConformanceTests
     }
 }
 
+// The allocation check reads the process-wide allocation counter: run it while no other test class runs.
+[Collection(AllocationMeasurementCollection.Name)]
 public sealed class LibModbusTcpTests(LibModbusServerFixture server) : ModbusSlaveConformanceTests, IClassFixture<LibModbusServerFixture>
 {
     protected override ModbusClient CreateClient(ModbusClientOptions? options = null) => ModbusClient.CreateTcp("127.0.0.1", server.Port, options ?? DefaultOptions());
@@ -213,4 +215,11 @@ public sealed class PymodbusRtuSerialTests(PymodbusRtuFixture slave) : ModbusSla
 {
     protected override ModbusClient CreateClient(ModbusClientOptions? options = null)
         => ModbusClient.CreateRtu(new SerialSettings(slave.SerialDevice!) { BaudRate = 19200, Parity = System.IO.Ports.Parity.None } /* Linux ptys refuse PARENB (EINVAL) */, options ?? DefaultOptions());
+}
+
+/// <summary>Tests that measure process-wide allocations run alone (after the parallel collections).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationMeasurementCollection
+{
+    public const string Name = "AllocationMeasurement";
 }
