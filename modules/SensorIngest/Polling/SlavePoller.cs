@@ -19,6 +19,7 @@ public sealed partial class SlavePoller : IAsyncDisposable
     private readonly ModbusClient _client;
     private readonly List<ReadBlock> _blocks;
     private readonly PointFormat[] _formats;
+    private readonly int[] _decimals;
     private readonly ushort[]?[] _registers;
     private readonly bool[]?[] _bits;
     private readonly string _source;
@@ -55,9 +56,11 @@ public sealed partial class SlavePoller : IAsyncDisposable
         _values = new double[config.Points.Count];
         _good = new bool[config.Points.Count];
         _formats = new PointFormat[config.Points.Count];
+        _decimals = new int[config.Points.Count];
         for (int i = 0; i < _formats.Length; i++)
         {
             _formats[i] = config.Points[i].Format;
+            _decimals[i] = ScaledDecimals(config.Points[i]);
         }
 
         // One pooled buffer per block for the poller's lifetime: reads go straight into it, nothing is allocated per read.
@@ -182,9 +185,10 @@ public sealed partial class SlavePoller : IAsyncDisposable
                 if (error is null)
                 {
                     int offset = p.Address - block.Start;
-                    _values[index] = bits is not null
+                    double value = bits is not null
                         ? ((bits[offset] ? 1 : 0) * p.Scale) + p.Offset
                         : PointCodec.DecodeDouble(registers.AsSpan(offset, p.Width), _formats[index]);
+                    _values[index] = _decimals[index] >= 0 ? Math.Round(value, _decimals[index]) : value;
                 }
             }
         }
@@ -225,6 +229,34 @@ public sealed partial class SlavePoller : IAsyncDisposable
         }
 
         return new TelemetryBatch { Source = _source, Points = list };
+    }
+
+    /// <summary>
+    /// An integer scaled by a decimal factor (raw 533 x 0.1) should read 53.3, not 53.300000000000004: round to the
+    /// decimals of scale and offset. -1 (no rounding) for floating-point types and unscaled points.
+    /// </summary>
+    internal static int ScaledDecimals(PointConfiguration point)
+    {
+        if (point.Type is PointType.Float32 or PointType.Float64 || (point.Scale == 1 && point.Offset == 0))
+        {
+            return -1;
+        }
+
+        int decimals = Math.Max(Decimals(point.Scale), Decimals(point.Offset));
+        return decimals;
+
+        static int Decimals(double x)
+        {
+            for (int d = 0; d <= 15; d++)
+            {
+                if (Math.Round(x, d) == x)
+                {
+                    return d;
+                }
+            }
+
+            return 15;
+        }
     }
 
     private ValueTask ReadAsync(ReadBlock block, int b, byte unit, CancellationToken cancellationToken)

@@ -62,12 +62,21 @@ public class SlavePollerTests(PlantModbusFixture plant) : IClassFixture<PlantMod
 
         PlantSnapshot snapshot = plant.Line.Current;
         Assert.All(batch.Points, p => Assert.Equal(TelemetryPoint.Good, p.Quality));
-        Assert.Equal(Math.Round(snapshot[PlantSignal.Temperature] * 10) * 0.1, batch.Points[0].Value!.Value, 6);
+        Assert.Equal(Math.Round(Math.Round(snapshot[PlantSignal.Temperature] * 10) * 0.1, 1), batch.Points[0].Value);
         Assert.Equal(Math.Round(snapshot[PlantSignal.Speed]), batch.Points[1].Value);
         Assert.Equal(1, batch.Points[2].Value);
         Assert.Equal(0, batch.Points[3].Value);
         Assert.Equal(5, poller.RequestsPerCycle); // holding 6 and 10 are not adjacent
     }
+
+    [Theory]
+    [InlineData(PointType.Int16, 0.1, 0, 1)]
+    [InlineData(PointType.Int32, 0.001, 0, 3)]
+    [InlineData(PointType.UInt16, 1, -273.15, 2)]
+    [InlineData(PointType.UInt16, 1, 0, -1)]
+    [InlineData(PointType.Float32, 0.1, 0, -1)]
+    public void ScaledDecimals_IntegersRoundToTheDecimalsOfScaleAndOffset(PointType type, double scale, double offset, int expected) =>
+        Assert.Equal(expected, SlavePoller.ScaledDecimals(new PointConfiguration { Signal = "s", Function = 3, Type = type, Scale = scale, Offset = offset }));
 
     [Fact]
     public async Task PollOnce_SensorDropout_MarksPointsBadAndKeepsError()
