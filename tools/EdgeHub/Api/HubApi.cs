@@ -298,19 +298,7 @@ public static class HubApi
 
         lock (twin)
         {
-            var desired = (JsonObject)twin.Desired.DeepClone();
-            desired["$version"] = twin.DesiredVersion;
-            var reported = (JsonObject)twin.Reported.DeepClone();
-            reported["$version"] = twin.ReportedVersion;
-            return new JsonObject
-            {
-                ["deviceId"] = deviceId,
-                ["moduleId"] = moduleId,
-                ["etag"] = "AAAAAAAAAA" + twin.DesiredVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["version"] = twin.DesiredVersion + twin.ReportedVersion,
-                ["tags"] = twin.Tags?.DeepClone() ?? new JsonObject(),
-                ["properties"] = new JsonObject { ["desired"] = desired, ["reported"] = reported },
-            };
+            return twin.ToServiceDocument(deviceId, moduleId);
         }
     }
 }

@@ -31,6 +31,17 @@ public sealed class ModuleTwin
         return new JsonObject { ["desired"] = desired, ["reported"] = reported };
     }
 
+    /// <summary>The twin in IoT Hub's service REST shape (`deviceId`, `moduleId`, `etag`, `version`, `tags`, `properties`).</summary>
+    public JsonObject ToServiceDocument(string deviceId, string moduleId) => new()
+    {
+        ["deviceId"] = deviceId,
+        ["moduleId"] = moduleId,
+        ["etag"] = "AAAAAAAAAA" + DesiredVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["version"] = DesiredVersion + ReportedVersion,
+        ["tags"] = Tags?.DeepClone() ?? new JsonObject(),
+        ["properties"] = ToDeviceDocument(),
+    };
+
     public JsonObject ToFileDocument() => new()
     {
         ["desired"] = Desired.DeepClone(),
